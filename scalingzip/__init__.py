@@ -1,0 +1,23 @@
+"""scalingzip: the helper package of the course "Scaling Laws as Compression".
+
+Every chapter and lab imports it. One module per concept; import what you need from it:
+
+* :mod:`scalingzip.coding` - lossless coding: entropy, Huffman and arithmetic coders, adaptive
+  and context models, the ``compress``/``decompress`` format, classical baselines, predictive
+  and transform coding.
+* :mod:`scalingzip.data` - offline corpora (``load_text``) and deterministic splits.
+* :mod:`scalingzip.models` - byte-level causal transformers and their named presets.
+* :mod:`scalingzip.flops` - parameter and FLOP counts, exact (measured) and closed-form.
+* :mod:`scalingzip.train` - a seeded training loop and evaluation, in bits per byte.
+* :mod:`scalingzip.scaling` - scaling-law mathematics, one import path for: power-law and
+  saturating fits with intervals, the bootstrap, the IsoFLOP method; :mod:`~scalingzip.chinchilla`
+  (Hoffmann et al.'s parametric law, its fit and the compute-optimal frontier, with the batched
+  L-BFGS of :mod:`~scalingzip.lbfgs`); :mod:`~scalingzip.kaplan` (Kaplan's laws and closed-form
+  FLOPs per token); :mod:`~scalingzip.published` (the papers' constants, with citations).
+* :mod:`scalingzip.plots` - the course's figure style.
+* :mod:`scalingzip.report` - numbers formatted for the book's prose.
+
+Benchmarks run from the command line: ``python -m scalingzip bench --list``.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""compress/decompress: round trips, and every kind of damage reported, never wrong bytes."""
+
+import struct
+import zlib
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalingzip.coding import MODELS, compress, decompress, model_code_length_bits, PPMModel
+from scalingzip.data import load_text
+
+FAST = settings(max_examples=40, deadline=timedelta(seconds=3), derandomize=True, database=None)
+MODEL_NAMES = sorted(MODELS)
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+@FAST
+@given(data=st.binary(max_size=400))
+def test_round_trip(model, data):
+    assert decompress(compress(data, model)) == data
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_edge_cases(model):
+    for data in (b"", b"x", bytes(range(256)), bytes(range(256))[::-1] * 3, b"\x00" * 1000):
+        assert decompress(compress(data, model)) == data
+    assert decompress(bytearray(compress(memoryview(b"abc"), model))) == b"abc"
+
+
+def test_parameters_are_stored_and_used():
+    text = load_text("python-docs")[:5000]
+    for order in (0, 2, 4):
+        blob = compress(text, "ppm", order=order)
+        assert decompress(blob) == text
+        # magic, version, name, parameter count, "order" and "max_total", lengths and CRCs
+        header = 4 + 1 + (1 + 3) + 1 + (1 + 5 + 4) + (1 + 9 + 4) + 8 + 4 + 8 + 4
+        ideal_bytes = model_code_length_bits(text, PPMModel(order)) / 8
+        assert len(blob) - header <= ideal_bytes + 1
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_every_single_bit_flip_is_detected(model):
+    blob = compress(b"hello world, hello world", model)
+    for i in range(8 * len(blob)):
+        damaged = bytearray(blob)
+        damaged[i // 8] ^= 1 << (i % 8)
+        with pytest.raises(ValueError):
+            decompress(bytes(damaged))
+
+
+@pytest.mark.parametrize("model", MODEL_NAMES)
+def test_every_truncation_and_extension_is_detected(model):
+    blob = compress(b"abcabcabd" * 5, model)
+    for k in range(len(blob)):
+        with pytest.raises(ValueError):
+            decompress(blob[:k])
+    with pytest.raises(ValueError, match="trailing garbage"):
+        decompress(blob + b"\x00")
+
+
+def _reseal(header_and_payload: bytes, header_end: int) -> bytes:
+    """Recompute the header CRC after editing a header field (a forged but well-formed blob)."""
+    head = header_and_payload[:header_end]
+    return head + struct.pack(">I", zlib.crc32(head)) + header_and_payload[header_end + 4 :]
+
+
+def test_messages_name_the_problem():
+    data = b"some data to compress, some data"
+    blob = compress(data, "order0")
+    header_end = blob.index(struct.pack(">Q", len(data))) + 8 + 4 + 8  # original length, data CRC, payload length
+    with pytest.raises(ValueError, match="bad magic"):
+        decompress(zlib.compress(data))
+    with pytest.raises(ValueError, match="unsupported format version 2"):
+        decompress(blob[:4] + b"\x02" + blob[5:])
+    with pytest.raises(ValueError, match="truncated header"):
+        decompress(blob[:10])
+    with pytest.raises(ValueError, match="corrupt header"):
+        decompress(blob[:6] + b"O" + blob[7:])
+    with pytest.raises(ValueError, match="truncated payload"):
+        decompress(blob[:-1])
+    # forged headers whose own CRC is valid: the later checks still catch them
+    crc_at = header_end - 12
+    forged = blob[:crc_at] + struct.pack(">I", zlib.crc32(data) ^ 1) + blob[crc_at + 4 :]
+    with pytest.raises(ValueError, match="CRC mismatch"):
+        decompress(_reseal(forged, header_end))
+    forged = blob[:6] + b"ORDER0" + blob[12:]
+    with pytest.raises(ValueError, match="unknown model 'ORDER0'"):
+        decompress(_reseal(forged, header_end))
+    with pytest.raises(TypeError, match="bytes"):
+        decompress("not bytes")
+
+
+def test_compress_argument_errors():
+    with pytest.raises(ValueError, match="unknown model 'lz77'; choose one of"):
+        compress(b"x", "lz77")
+    with pytest.raises(ValueError, match="takes no parameter 'depth'"):
+        compress(b"x", "ppm", depth=3)
+    with pytest.raises(ValueError, match="order must be between 0 and 8"):
+        compress(b"x", "ppm", order=12)
+    with pytest.raises(TypeError, match="encode text first"):
+        compress("text")
+    with pytest.raises(TypeError, match="must be an int"):
+        compress(b"x", "ppm", order=2.5)

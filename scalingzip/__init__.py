@@ -5,7 +5,9 @@ Every chapter and lab imports it. One module per concept; import what you need f
 * :mod:`scalingzip.coding` - lossless coding: entropy, Huffman and arithmetic coders, adaptive
   and context models, the ``compress``/``decompress`` format, classical baselines, predictive
   and transform coding.
-* :mod:`scalingzip.data` - offline corpora (``load_text``) and deterministic splits.
+* :mod:`scalingzip.data` - offline corpora (``load_text``: Python's docs and code, any file)
+  and deterministic splits.
+* :mod:`scalingzip.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
 * :mod:`scalingzip.models` - byte-level causal transformers and their named presets.
 * :mod:`scalingzip.flops` - parameter and FLOP counts, exact (measured) and closed-form.
 * :mod:`scalingzip.train` - a seeded training loop and evaluation, in bits per byte.

@@ -5,20 +5,44 @@ Everything here ships with Python itself, so nothing is downloaded:
 * ``"python-docs"``: the Python language reference topics that CPython ships as
   :mod:`pydoc_data.topics` (English technical prose, about 466 KB), joined in sorted
   topic order with a blank line between topics.
+* ``"python-code"``: the source of a fixed list of standard-library modules
+  (:data:`PYTHON_CODE_MODULES`, about 600 KB of Python), joined in that order.
+* any file, by its path: ``load_text("notes.txt")`` reads its bytes.
 
-The text differs slightly between CPython releases (the documentation is edited), so a
-result quoted from it should be quoted with the Python version; :func:`corpus_info` gives it.
+The texts differ slightly between CPython releases (the documentation and the modules are
+edited), so a result measured on them should be quoted with the Python version;
+:func:`corpus_info` gives it, with the size and a checksum.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import sysconfig
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["CORPORA", "CorpusInfo", "Splits", "corpus_info", "load_text", "split_bytes"]
+__all__ = ["CORPORA", "PYTHON_CODE_MODULES", "CorpusInfo", "Splits", "corpus_info", "load_text", "split_bytes"]
 
-CORPORA = ("python-docs",)
+CORPORA = ("python-docs", "python-code")
+
+# Standard-library modules of "python-code", paths relative to the standard library, in order.
+PYTHON_CODE_MODULES = (
+    "argparse.py",
+    "collections/__init__.py",
+    "dataclasses.py",
+    "difflib.py",
+    "enum.py",
+    "fractions.py",
+    "functools.py",
+    "heapq.py",
+    "inspect.py",
+    "json/decoder.py",
+    "json/encoder.py",
+    "statistics.py",
+    "textwrap.py",
+)
 
 
 def _python_docs() -> bytes:
@@ -28,21 +52,40 @@ def _python_docs() -> bytes:
     return "\n\n".join(table[key] for key in sorted(table)).encode("utf-8")
 
 
-def load_text(name: str) -> bytes:
-    """Return the UTF-8 bytes of a named offline corpus.
+def _python_code() -> bytes:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    parts = []
+    for module in PYTHON_CODE_MODULES:
+        path = stdlib / module
+        if not path.is_file():  # a Python without its standard library's sources
+            raise ValueError(f"corpus 'python-code' needs {path}, which this Python does not have")
+        parts.append(path.read_bytes())
+    return b"\n".join(parts)
+
+
+def load_text(name: str | os.PathLike) -> bytes:
+    """Return the bytes of a named offline corpus, or of a file.
 
     Args:
-        name: one of :data:`CORPORA`.
+        name: one of :data:`CORPORA`, or the path of a file (a ``str`` naming an existing file,
+            or any :class:`os.PathLike`).
 
     Returns:
         The corpus as ``bytes`` (the unit of every code length in the course is the byte).
 
     Raises:
-        ValueError: if ``name`` is not a known corpus.
+        ValueError: if ``name`` is neither a known corpus nor an existing file.
     """
     if name == "python-docs":
         return _python_docs()
-    raise ValueError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}")
+    if name == "python-code":
+        return _python_code()
+    path = Path(name)
+    if path.is_file():
+        return path.read_bytes()
+    if isinstance(name, os.PathLike) or os.sep in str(name):
+        raise ValueError(f"no such file: {str(name)!r}")
+    raise ValueError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}, or give a file's path")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -37,3 +37,18 @@ def test_bad_arguments():
         split_bytes(b"abc", val_fraction=1.5)
     with pytest.raises(ValueError, match="must be < 1"):
         split_bytes(b"abc", val_fraction=0.5, test_fraction=0.5)
+
+
+def test_python_code_is_real_python_source():
+    code = load_text("python-code")
+    assert 300_000 < len(code) < 1_500_000
+    assert code.count(b"def ") > 500 and b"import " in code
+
+
+def test_a_file_path_loads_its_bytes(tmp_path):
+    path = tmp_path / "notes.bin"
+    path.write_bytes(bytes(range(256)))
+    assert load_text(path) == bytes(range(256))
+    assert load_text(str(path)) == bytes(range(256))
+    with pytest.raises(ValueError, match="no such file"):
+        load_text(tmp_path / "missing.txt")

@@ -258,3 +258,11 @@ def test_decoder_detects_truncated_extended_and_altered_streams():
             assert not decodes(altered)
         except ValueError:
             pass
+
+
+def test_code_length_accepts_bytes_as_well_as_integer_sequences():
+    freqs = quantize_probabilities(np.linspace(1, 2, 256) / np.linspace(1, 2, 256).sum())
+    data = bytes(range(256)) + b"hello"
+    as_ints = code_length_bits(list(data), freqs)
+    assert code_length_bits(data, freqs) == as_ints
+    assert code_length_bits(np.frombuffer(data, dtype=np.uint8), freqs) == as_ints

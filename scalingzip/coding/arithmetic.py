@@ -137,7 +137,11 @@ def code_length_bits(symbols: Iterable[int] | np.ndarray, freqs: Sequence[int] |
     range coder's output is within a few bytes of it (see the module docstring).
     """
     table = np.array(_check_freqs(freqs), dtype=np.float64)
-    syms = np.array(_check_symbols(symbols, table.size), dtype=np.int64)
+    checked = _check_symbols(symbols, table.size)
+    if isinstance(checked, bytes):  # np.array(bytes) would parse the bytes as a number
+        syms = np.frombuffer(checked, dtype=np.uint8).astype(np.int64)
+    else:
+        syms = np.array(checked, dtype=np.int64)
     if syms.size == 0:
         return 0.0
     f = table[syms]

@@ -6,7 +6,7 @@ Everything here ships with Python itself, so nothing is downloaded:
   :mod:`pydoc_data.topics` (English technical prose, about 466 KB), joined in sorted
   topic order with a blank line between topics.
 * ``"python-code"``: the source of a fixed list of standard-library modules
-  (:data:`PYTHON_CODE_MODULES`, about 600 KB of Python), joined in that order.
+  (:data:`PYTHON_CODE_MODULES`, about 680 KB of Python), joined in that order.
 * any file, by its path: ``load_text("notes.txt")`` reads its bytes.
 
 The texts differ slightly between CPython releases (the documentation and the modules are
@@ -23,7 +23,15 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CORPORA", "PYTHON_CODE_MODULES", "CorpusInfo", "Splits", "corpus_info", "load_text", "split_bytes"]
+__all__ = [
+    "CORPORA",
+    "PYTHON_CODE_MODULES",
+    "CorpusInfo",
+    "Splits",
+    "corpus_info",
+    "load_text",
+    "split_bytes",
+]
 
 CORPORA = ("python-docs", "python-code")
 

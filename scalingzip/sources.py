@@ -73,9 +73,9 @@ def markov_source(
 
     The transition table gives every context of ``order`` symbols its own next-symbol
     distribution, drawn from a symmetric Dirichlet with the given ``concentration`` (small
-    values make the source predictable, large values make it close to uniform). The chain starts in a
-    context drawn from its stationary distribution, so the sample is stationary from its first
-    symbol.
+    values make the source predictable, large values make it close to uniform). The chain
+    starts in a context drawn from its stationary distribution, so the sample is stationary
+    from its first symbol.
 
     Args:
         n: number of symbols.

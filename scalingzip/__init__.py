@@ -3,8 +3,10 @@
 Every chapter and lab imports it. One module per concept; import what you need from it:
 
 * :mod:`scalingzip.coding` - lossless coding: entropy, Huffman and arithmetic coders, adaptive
-  and context models, the ``compress``/``decompress`` format, classical baselines, predictive
-  and transform coding.
+  and context models, the online context-mixing model (:mod:`~scalingzip.coding.mixing`), the
+  ``compress``/``decompress`` format, classical baselines, predictive and transform coding.
+* :mod:`scalingzip.lm` - language models as exact compressors: ideal code lengths, exact coding
+  with a pretrained transformer, and online (prequential) coding while the model trains.
 * :mod:`scalingzip.data` - offline corpora (``load_text``: Python's docs and code, any file)
   and deterministic splits.
 * :mod:`scalingzip.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
@@ -18,8 +20,10 @@ Every chapter and lab imports it. One module per concept; import what you need f
   FLOPs per token); :mod:`~scalingzip.published` (the papers' constants, with citations).
 * :mod:`scalingzip.plots` - the course's figure style.
 * :mod:`scalingzip.report` - numbers formatted for the book's prose.
+* :mod:`scalingzip.cli` - the ``compress``, ``decompress`` and ``train-lm`` commands.
 
-Benchmarks run from the command line: ``python -m scalingzip bench --list``.
+From the command line: ``python -m scalingzip compress IN OUT`` (and ``decompress``,
+``train-lm``), and benchmarks with ``python -m scalingzip bench --list``.
 """
 
 __version__ = "0.1.0"

@@ -1,7 +1,10 @@
 """The course's command line: ``python -m scalingzip COMMAND ...``.
 
 Commands:
-    bench NAME   print a benchmark table measured on this machine (``bench --list``).
+    compress IN OUT      compress a file (modes: prequential [default], pretrained, online-lm).
+    decompress IN OUT    decompress a file made by compress.
+    train-lm [OUT]       train the pretrained mode's model on the course corpus and save it.
+    bench NAME           print a benchmark table measured on this machine (``bench --list``).
 """
 
 from __future__ import annotations
@@ -10,16 +13,20 @@ import argparse
 import importlib
 import sys
 
+from . import cli
+
 # benchmark name -> module under scalingzip.benchmarks exposing ``main(argv) -> int``
 BENCHMARKS = {
     "coding": ("coding", "throughput of the arithmetic coders and bits per byte of every compressor on the course corpus"),
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
+    "lm": ("lm", "bits per byte and throughput of the compress modes next to gzip, bz2 and xz, on held-out text"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scalingzip", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    cli.add_commands(sub)
     bench = sub.add_parser("bench", help="run a benchmark and print its table")
     bench.add_argument("name", nargs="?", choices=sorted(BENCHMARKS), help="which benchmark")
     bench.add_argument("--list", action="store_true", help="list the benchmarks and exit")
@@ -34,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         module_name, _ = BENCHMARKS[args.name]
         module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")
         return int(module.main(args.rest) or 0)
+    if args.command in ("compress", "decompress", "train-lm"):
+        return cli.run(args)
     parser.error(f"unknown command {args.command!r}")  # argparse exits; kept for clarity
     return 2
 

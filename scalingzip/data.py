@@ -9,6 +9,13 @@ Everything here ships with Python itself, so nothing is downloaded:
   (:data:`PYTHON_CODE_MODULES`, about 680 KB of Python), joined in that order.
 * any file, by its path: ``load_text("notes.txt")`` reads its bytes.
 
+Corpora that need a download are opt-in: ``download("enwik8")`` fetches Mahoney's enwik8 (the
+first 10**8 bytes of an English Wikipedia dump, the benchmark of the Large Text Compression
+Benchmark and of the Hutter Prize) once, checks its size and SHA-1 against the published ones,
+and caches it (``$SCALINGZIP_CACHE``, else ``~/.cache/scalingzip``); afterwards
+``load_text("enwik8")`` reads the cache and never touches the network. Without the cached
+file, ``load_text("enwik8")`` says how to get it instead of downloading.
+
 The texts differ slightly between CPython releases (the documentation and the modules are
 edited), so a result measured on them should be quoted with the Python version;
 :func:`corpus_info` gives it, with the size and a checksum.
@@ -17,23 +24,101 @@ edited), so a result measured on them should be quoted with the Python version;
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import platform
 import sysconfig
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
     "CORPORA",
+    "DOWNLOADS",
+    "Download",
     "PYTHON_CODE_MODULES",
     "CorpusInfo",
     "Splits",
+    "cache_dir",
     "corpus_info",
+    "download",
     "load_text",
     "split_bytes",
 ]
 
 CORPORA = ("python-docs", "python-code")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Download:
+    """A corpus fetched only on request: where from, and the checks the file must pass."""
+
+    url: str  # a zip archive
+    member: str  # the file inside it
+    n_bytes: int  # size of the member
+    sha1: str  # SHA-1 of the member, as published by its author
+    source: str  # where the size and checksum are published
+
+
+DOWNLOADS: dict[str, Download] = {
+    "enwik8": Download(
+        url="http://mattmahoney.net/dc/enwik8.zip",
+        member="enwik8",
+        n_bytes=100_000_000,
+        sha1="57b8363b814821dc9d47aa4d41f58733519076b2",
+        source="the readme of http://mattmahoney.net/dc/textdata.html (Mahoney, Large Text Compression Benchmark)",
+    ),
+}
+
+
+def cache_dir() -> Path:
+    """Where downloaded corpora live: ``$SCALINGZIP_CACHE``, else ``~/.cache/scalingzip``."""
+    return Path(os.environ.get("SCALINGZIP_CACHE") or Path.home() / ".cache" / "scalingzip")
+
+
+def _verified(data: bytes, name: str, spec: Download) -> bytes:
+    if len(data) != spec.n_bytes or hashlib.sha1(data).hexdigest() != spec.sha1:
+        raise ValueError(f"{name}: the file has {len(data):,} bytes and SHA-1 {hashlib.sha1(data).hexdigest()}; "
+                         f"expected {spec.n_bytes:,} bytes and {spec.sha1} ({spec.source}). Delete it and download again.")
+    return data
+
+
+def download(name: str, *, timeout: float = 60.0) -> Path:
+    """Fetch a corpus of :data:`DOWNLOADS` into :func:`cache_dir`, verify it, return its path.
+
+    Does nothing but verify when the file is already cached.
+
+    Raises:
+        ValueError: for an unknown name, or a file whose size or SHA-1 is not the published one.
+        ConnectionError: when the download fails (e.g. no network), with the URL to fetch by hand.
+    """
+    spec = DOWNLOADS.get(name)
+    if spec is None:
+        raise ValueError(f"no download named {name!r}; choose one of {', '.join(DOWNLOADS)}")
+    target = cache_dir() / name
+    if target.is_file():
+        _verified(target.read_bytes(), name, spec)
+        return target
+    try:
+        with urllib.request.urlopen(spec.url, timeout=timeout) as response:
+            archive = response.read()
+    except (urllib.error.URLError, OSError) as err:
+        raise ConnectionError(f"could not download {spec.url} ({err}); are you offline? You can fetch it by hand, "
+                              f"unzip it and put {spec.member!r} at {target}") from None
+    try:
+        data = zipfile.ZipFile(io.BytesIO(archive)).read(spec.member)
+    except (zipfile.BadZipFile, KeyError) as err:
+        raise ValueError(f"{spec.url} did not hold a zip archive with {spec.member!r} ({err})") from None
+    _verified(data, name, spec)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, target)
+    return target
 
 # Standard-library modules of "python-code", paths relative to the standard library, in order.
 PYTHON_CODE_MODULES = (
@@ -75,19 +160,28 @@ def load_text(name: str | os.PathLike) -> bytes:
     """Return the bytes of a named offline corpus, or of a file.
 
     Args:
-        name: one of :data:`CORPORA`, or the path of a file (a ``str`` naming an existing file,
-            or any :class:`os.PathLike`).
+        name: one of :data:`CORPORA`, a key of :data:`DOWNLOADS` (after :func:`download`), or
+            the path of a file (a ``str`` naming an existing file, or any :class:`os.PathLike`).
 
     Returns:
         The corpus as ``bytes`` (the unit of every code length in the course is the byte).
 
     Raises:
-        ValueError: if ``name`` is neither a known corpus nor an existing file.
+        ValueError: if ``name`` is neither a known corpus nor an existing file, or a cached
+            download fails its checksum.
+        FileNotFoundError: for a corpus of :data:`DOWNLOADS` not downloaded yet.
     """
     if name == "python-docs":
         return _python_docs()
     if name == "python-code":
         return _python_code()
+    if isinstance(name, str) and name in DOWNLOADS:
+        cached = cache_dir() / name
+        if not cached.is_file():
+            raise FileNotFoundError(f"{name!r} needs a download ({DOWNLOADS[name].url}), which the course never does "
+                                    f"by itself: run scalingzip.data.download({name!r}) once; it is then read from "
+                                    f"{cached}")
+        return _verified(cached.read_bytes(), name, DOWNLOADS[name])
     path = Path(name)
     if path.is_file():
         return path.read_bytes()

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from scalingzip.__main__ import BENCHMARKS, main
@@ -31,3 +32,104 @@ def test_unknown_benchmark_is_an_error_with_the_choices(capsys):
 def test_runs_as_a_module():
     proc = subprocess.run([sys.executable, "-m", "scalingzip", "bench", "--list"], capture_output=True, text=True)
     assert proc.returncode == 0 and "coding" in proc.stdout
+
+
+# --- compress / decompress / train-lm ------------------------------------------------------------
+
+from pathlib import Path  # noqa: E402
+
+from scalingzip.data import load_text  # noqa: E402
+
+TEXT = load_text("python-docs")[300_000:340_000]
+
+
+def _files(tmp_path: Path, data: bytes = TEXT) -> tuple[Path, Path, Path]:
+    src = tmp_path / "in.txt"
+    src.write_bytes(data)
+    return src, tmp_path / "in.sz", tmp_path / "out.txt"
+
+
+def test_compress_and_decompress_round_trip_with_a_report(tmp_path, capsys):
+    src, packed, out = _files(tmp_path)
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out)]) == 0
+    assert out.read_bytes() == TEXT
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith("decompressed") and "bits/byte" in line and "KB/s" in line and "[prequential]" in line
+    assert packed.stat().st_size < len(TEXT) / 3
+
+
+def test_refuses_to_overwrite_unless_forced(tmp_path, capsys):
+    src, packed, out = _files(tmp_path)
+    packed.write_bytes(b"keep me")
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 1
+    assert "exists" in capsys.readouterr().err and packed.read_bytes() == b"keep me"
+    assert main(["compress", str(src), str(packed), "--quiet", "--force"]) == 0
+    assert main(["decompress", str(packed), str(out), "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out), "--quiet"]) == 1
+    assert main(["compress", str(src), str(src), "--quiet", "--force"]) == 1
+    assert "same file" in capsys.readouterr().err and src.read_bytes() == TEXT
+
+
+def test_corrupt_or_truncated_input_exits_non_zero_and_writes_nothing(tmp_path, capsys):
+    src, packed, out = _files(tmp_path, TEXT[:5000])
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 0
+    blob = packed.read_bytes()
+    for bad in (blob[: len(blob) // 2], blob[:-1], blob[:40] + bytes([blob[40] ^ 1]) + blob[41:], b"not a file"):
+        packed.write_bytes(bad)
+        assert main(["decompress", str(packed), str(out), "--quiet"]) == 1
+        assert capsys.readouterr().err.startswith("error:")
+        assert not out.exists() and not list(tmp_path.glob(".out.txt.*"))
+    assert main(["decompress", str(tmp_path / "missing.sz"), str(out), "--quiet"]) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_random_bytes_grow_by_less_than_one_percent_plus_header(tmp_path):
+    data = np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes()
+    src, packed, out = _files(tmp_path, data)
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 0
+    assert packed.stat().st_size <= 1.01 * len(data) + 64
+    assert main(["decompress", str(packed), str(out), "--quiet"]) == 0 and out.read_bytes() == data
+
+
+def test_pretrained_mode_needs_the_same_model(tmp_path, capsys):
+    from scalingzip import lm
+    from scalingzip.models import TransformerConfig, build_model
+
+    from scalingzip.train import TrainConfig, train
+
+    config = TransformerConfig(n_layer=1, d_model=8, n_head=2, n_ctx=32)
+    model_a, model_b = tmp_path / "a.pt", tmp_path / "b.pt"
+    trained = build_model(config, seed=0)  # trained a little, so that it compresses text (else: stored)
+    train(trained, TEXT, TEXT[:2048], TrainConfig(steps=40, batch_size=8, lr=1e-2, warmup_steps=4, eval_every=0,
+                                                 eval_bytes=1024), progress=False)
+    lm.save_model(trained, model_a)
+    lm.save_model(build_model(config, seed=1), model_b)
+    src, packed, out = _files(tmp_path, TEXT[:3000])
+    assert main(["compress", str(src), str(packed), "--mode", "pretrained", "--quiet"]) == 1
+    assert "--model" in capsys.readouterr().err
+    assert main(["compress", str(src), str(packed), "--mode", "pretrained", "--model", str(model_a), "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out), "--quiet"]) == 1
+    assert "--model" in capsys.readouterr().err
+    assert main(["decompress", str(packed), str(out), "--model", str(model_b), "--quiet"]) == 1
+    assert "checksum" in capsys.readouterr().err and not out.exists()
+    assert main(["decompress", str(packed), str(out), "--model", str(model_a), "--quiet"]) == 0
+    assert out.read_bytes() == TEXT[:3000]
+
+
+def test_train_lm_refuses_an_unknown_preset_and_an_existing_file(tmp_path, capsys):
+    assert main(["train-lm", str(tmp_path / "m.pt"), "--preset", "huge", "--quiet"]) == 1
+    assert "unknown preset" in capsys.readouterr().err
+    (tmp_path / "m.pt").write_bytes(b"x")
+    assert main(["train-lm", str(tmp_path / "m.pt"), "--steps", "1", "--quiet"]) == 1
+    assert "exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data", [b"", b"\x00", bytes(range(256)), b"z" * 10_000,
+                                  "压缩即预测 — Сжатие".encode() * 30, load_text("python-code")[:8000]],
+                         ids=["empty", "one byte", "256 values", "long run", "utf-8", "code"])
+def test_round_trip_of_every_kind_of_input(tmp_path, data):
+    src, packed, out = _files(tmp_path, data)
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out), "--quiet"]) == 0
+    assert out.read_bytes() == data

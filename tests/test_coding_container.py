@@ -9,10 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scalingzip.coding import MODELS, compress, decompress, model_code_length_bits, PPMModel
+from scalingzip.coding.container import PYTORCH_MODELS
 from scalingzip.data import load_text
 
 FAST = settings(max_examples=40, deadline=timedelta(seconds=3), derandomize=True, database=None)
-MODEL_NAMES = sorted(MODELS)
+MODEL_NAMES = sorted(set(MODELS) - set(PYTORCH_MODELS))  # the others need scalingzip.lm and a model
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
@@ -103,3 +104,9 @@ def test_compress_argument_errors():
         compress("text")
     with pytest.raises(TypeError, match="must be an int"):
         compress(b"x", "ppm", order=2.5)
+
+
+@pytest.mark.parametrize("model", PYTORCH_MODELS)
+def test_models_that_need_pytorch_are_refused_with_a_pointer_to_scalingzip_lm(model):
+    with pytest.raises(ValueError, match="scalingzip.lm"):
+        compress(b"abc", model)

@@ -52,3 +52,76 @@ def test_a_file_path_loads_its_bytes(tmp_path):
     assert load_text(str(path)) == bytes(range(256))
     with pytest.raises(ValueError, match="no such file"):
         load_text(tmp_path / "missing.txt")
+
+
+# --- opt-in downloads ---------------------------------------------------------------------------
+
+import hashlib as _hashlib  # noqa: E402
+import io as _io  # noqa: E402
+import urllib.error as _urlerror  # noqa: E402
+import zipfile as _zipfile  # noqa: E402
+
+from scalingzip import data as _data  # noqa: E402
+
+
+def _fake_download(monkeypatch, tmp_path, payload: bytes, published: bytes | None = None):
+    """Point the enwik8 entry at an archive served from memory; record the URLs asked for."""
+    buf = _io.BytesIO()
+    with _zipfile.ZipFile(buf, "w") as z:
+        z.writestr("enwik8", payload)
+    ref = payload if published is None else published
+    spec = _data.Download(url="http://example.invalid/enwik8.zip", member="enwik8", n_bytes=len(ref),
+                          sha1=_hashlib.sha1(ref).hexdigest(), source="test")
+    monkeypatch.setitem(_data.DOWNLOADS, "enwik8", spec)
+    monkeypatch.setenv("SCALINGZIP_CACHE", str(tmp_path / "cache"))
+    asked = []
+
+    class _Response(_io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(url, timeout):
+        asked.append(url)
+        return _Response(buf.getvalue())
+
+    monkeypatch.setattr(_data.urllib.request, "urlopen", urlopen)
+    return asked
+
+
+def test_a_download_is_never_made_without_asking(monkeypatch, tmp_path):
+    asked = _fake_download(monkeypatch, tmp_path, b"wiki text " * 100)
+    with pytest.raises(FileNotFoundError, match="download"):
+        load_text("enwik8")
+    assert asked == []
+
+
+def test_download_verifies_caches_and_is_then_read_offline(monkeypatch, tmp_path):
+    payload = b"wiki text " * 100
+    asked = _fake_download(monkeypatch, tmp_path, payload)
+    path = _data.download("enwik8")
+    assert path.read_bytes() == payload and len(asked) == 1
+    assert load_text("enwik8") == payload
+    assert _data.download("enwik8") == path and len(asked) == 1  # cached: no second request
+
+
+def test_a_file_with_the_wrong_checksum_is_refused_and_not_cached(monkeypatch, tmp_path):
+    _fake_download(monkeypatch, tmp_path, b"tampered " * 100, published=b"original " * 100)
+    with pytest.raises(ValueError, match="SHA-1"):
+        _data.download("enwik8")
+    assert not (tmp_path / "cache" / "enwik8").exists()
+
+
+def test_offline_download_says_so(monkeypatch, tmp_path):
+    _fake_download(monkeypatch, tmp_path, b"x")
+
+    def offline(url, timeout):
+        raise _urlerror.URLError("no network")
+
+    monkeypatch.setattr(_data.urllib.request, "urlopen", offline)
+    with pytest.raises(ConnectionError, match="offline"):
+        _data.download("enwik8")
+    with pytest.raises(ValueError, match="no download named"):
+        _data.download("shakespeare")

@@ -7,6 +7,7 @@ Which module holds what:
 * :mod:`.arithmetic` - the integer range coder ``ArithmeticEncoder``/``ArithmeticDecoder`` and
   ``quantize_probabilities``, the one place probabilities become integer frequencies.
 * :mod:`.models` - ``StaticModel``, ``AdaptiveModel`` (order 0), ``PPMModel`` (order k).
+* :mod:`.mixing` - the online context-mixing model (a neural mixer that learns while it codes).
 * :mod:`.container` - ``compress``/``decompress``: a self-describing, checksummed format.
 * :mod:`.baselines` - zlib, bz2 and xz measured in bits per byte.
 * :mod:`.constriction_coder` - the fast exact range coder of the ``constriction`` library.
@@ -24,6 +25,7 @@ from .arithmetic import (
 )
 from .baselines import STDLIB_COMPRESSORS, CompressionResult, baseline_results, measure_compressor
 from .constriction_coder import constriction_decode, constriction_encode
+from .mixing import mixing_code_lengths, mixing_decode, mixing_encode
 from .container import MODELS, ModelSpec, compress, decompress
 from .entropy import bits_per_byte, cross_entropy_bits, entropy_bits, kl_bits
 from .huffman import expected_length_bits, huffman_code, huffman_code_lengths, huffman_decode, huffman_encode
@@ -100,6 +102,9 @@ __all__ = [
     "inverse_s_transform",
     "kl_bits",
     "measure_compressor",
+    "mixing_code_lengths",
+    "mixing_decode",
+    "mixing_encode",
     "model_code_length_bits",
     "png_filter",
     "png_unfilter",

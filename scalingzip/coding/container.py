@@ -39,9 +39,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arithmetic import ArithmeticDecoder, ArithmeticEncoder, quantize_probabilities
+from .mixing import mixing_decode, mixing_encode, table_bits_for
 from .models import AdaptiveModel, Model, PPMModel, decode_with_model
 
-__all__ = ["FORMAT_VERSION", "MAGIC", "MODELS", "ModelSpec", "compress", "decompress"]
+__all__ = ["FORMAT_VERSION", "MAGIC", "MODELS", "PYTORCH_MODELS", "Header", "ModelSpec", "check_output", "compress", "decompress",
+           "pack", "unpack"]
 
 MAGIC = b"SZIP"
 FORMAT_VERSION = 1
@@ -58,6 +60,11 @@ class ModelSpec:
 
 
 MODELS: dict[str, ModelSpec] = {
+    "stored": ModelSpec(
+        name="stored",
+        defaults=(),
+        description="the bytes as they are: what a coder falls back to when its code would be longer",
+    ),
     "static": ModelSpec(
         name="static",
         defaults=(),
@@ -73,7 +80,28 @@ MODELS: dict[str, ModelSpec] = {
         defaults=(("order", 5), ("max_total", 1 << 12)),
         description="PPMD over the previous `order` bytes, with exclusions (PPMModel)",
     ),
+    "mixing": ModelSpec(
+        name="mixing",
+        defaults=(("table_bits", 0),),
+        description="online context mixing: order-0..8, word and match models, a neural mixer (mixing.py)",
+    ),
+    # Written by scalingzip.lm, which needs a PyTorch model; the parameters are its shape and checks.
+    "lm": ModelSpec(
+        name="lm",
+        defaults=tuple((k, 0) for k in (
+            "model_n_layer", "model_d_model", "model_n_head", "model_n_ctx", "model_d_ff", "model_vocab_size",
+            "model_sha_hi", "model_sha_lo", "probe_crc")),
+        description="a pretrained byte-level transformer (scalingzip.lm.compress_with_model)",
+    ),
+    "lm-online": ModelSpec(
+        name="lm-online",
+        defaults=tuple((k, 0) for k in (
+            "model_n_layer", "model_d_model", "model_n_head", "model_n_ctx", "model_d_ff", "model_vocab_size",
+            "first_block", "max_block", "steps_per_kib_x1000", "batch_size", "seq_len", "lr_x1e6", "seed")),
+        description="a byte-level transformer trained while it codes (scalingzip.lm.prequential_encode)",
+    ),
 }
+PYTORCH_MODELS = ("lm", "lm-online")
 
 _ADAPTIVE_FACTORIES: dict[str, Callable[..., Model]] = {
     "order0": lambda **p: AdaptiveModel(256, **p),
@@ -101,20 +129,26 @@ def _resolve_params(model: str, params: dict) -> dict[str, int]:
     return {k: int(v) for k, v in resolved.items()}
 
 
-def _encode_payload(data: bytes, model: str, params: dict[str, int]) -> bytes:
+def _encode_payload(data: bytes, model: str, params: dict[str, int], progress: bool = False) -> bytes:
+    if model == "stored":
+        return data
     if model == "static":
         counts = np.bincount(np.frombuffer(data, dtype=np.uint8), minlength=256)
         freqs = quantize_probabilities(counts if counts.any() else np.ones(256), 16)
         encoder = ArithmeticEncoder()
         encoder.encode_symbols(data, freqs)
         return _STATIC_TABLE.pack(*freqs.tolist()) + encoder.finish()
+    if model == "mixing":
+        return mixing_encode(data, table_bits=params["table_bits"], progress=progress).stream
     m = _ADAPTIVE_FACTORIES[model](**params)
     encoder = ArithmeticEncoder()
     m.encode_all(data, encoder)
     return encoder.finish()
 
 
-def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int]) -> bytes:
+def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int], progress: bool = False) -> bytes:
+    if model == "stored":
+        return payload
     if model == "static":
         if len(payload) < _STATIC_TABLE.size:
             raise ValueError("truncated payload: the static model's frequency table is incomplete")
@@ -125,6 +159,14 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int]) 
         out = decoder.decode_symbols(n, freqs)
         decoder.finish()
         return bytes(out)
+    if model == "mixing":
+        try:
+            return mixing_decode(payload, n, table_bits=params["table_bits"], progress=progress)
+        except TypeError as err:
+            raise ValueError(f"corrupt header: {err}") from None
+    if model in PYTORCH_MODELS:
+        raise ValueError(f"this blob was made by the {model!r} model, which needs PyTorch: decompress it with "
+                         "scalingzip.lm (or python -m scalingzip decompress)")
     try:
         m = _ADAPTIVE_FACTORIES[model](**params)
     except (TypeError, ValueError) as err:
@@ -132,14 +174,17 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int]) 
     return bytes(decode_with_model(payload, n, m))
 
 
-def compress(data: bytes, model: str = "ppm", **params: int) -> bytes:
+def compress(data: bytes, model: str = "ppm", *, progress: bool = False, **params: int) -> bytes:
     """Compress bytes losslessly with an arithmetic coder driven by ``model``.
 
     Args:
         data: the bytes to compress (``bytes``, ``bytearray`` or ``memoryview``); may be empty.
-        model: a key of :data:`MODELS`: ``"static"``, ``"order0"`` or ``"ppm"``.
+        model: a key of :data:`MODELS`: ``"static"``, ``"order0"``, ``"ppm"`` or ``"mixing"``
+            (``"lm"`` and ``"lm-online"`` are written by :mod:`scalingzip.lm`).
         **params: the model's integer parameters (see ``MODELS[model].defaults``), e.g.
             ``order=3`` for ``"ppm"``. Omitted ones take their defaults; all are stored.
+            For ``"mixing"``, ``table_bits`` defaults to a size suited to the input.
+        progress: show a progress bar (the ``"mixing"`` model only).
 
     Returns:
         The blob: header (see the module docstring) followed by the payload.
@@ -147,10 +192,23 @@ def compress(data: bytes, model: str = "ppm", **params: int) -> bytes:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}; encode text first (s.encode('utf-8'))")
     data = bytes(data)
+    if model in PYTORCH_MODELS:
+        raise ValueError(f"model {model!r} needs a PyTorch model: use scalingzip.lm (compress_with_model or "
+                         "prequential_encode)")
+    if model == "mixing" and not params.get("table_bits"):
+        params = {**params, "table_bits": table_bits_for(len(data))}
     resolved = _resolve_params(model, params)
     if model in _ADAPTIVE_FACTORIES:
         _ADAPTIVE_FACTORIES[model](**resolved)  # let the model check its parameters before any work
-    payload = _encode_payload(data, model, resolved)
+    return pack(model, resolved, data, _encode_payload(data, model, resolved, progress))
+
+
+def pack(model: str, params: dict[str, int], data: bytes, payload: bytes) -> bytes:
+    """Wrap a payload coded from ``data`` by ``model`` in the header (for coders outside this module).
+
+    ``params`` must name exactly the parameters of ``MODELS[model]``, in any order.
+    """
+    resolved = _resolve_params(model, params)
     name = model.encode("ascii")
     header = bytearray(MAGIC)
     header += struct.pack(">BB", FORMAT_VERSION, len(name)) + name
@@ -181,14 +239,24 @@ class _Reader:
         return s.unpack(self.take(s.size, what))[0]
 
 
-def decompress(blob: bytes) -> bytes:
-    """Invert :func:`compress`; every check in the module docstring must pass.
+@dataclass(frozen=True)
+class Header:
+    """What :func:`unpack` read and checked: the model, its parameters, the data's length and CRC."""
+
+    model: str
+    params: dict[str, int]
+    n: int
+    crc: int
+    payload: bytes
+
+
+def unpack(blob: bytes) -> Header:
+    """Read and check the header of a blob; the payload is returned undecoded.
 
     Raises:
         TypeError: if ``blob`` is not bytes-like.
         ValueError: on bad magic, an unsupported version, a damaged header (CRC mismatch), an
-            unknown model or parameter, a truncated payload, trailing bytes, a payload that
-            does not decode, or decoded bytes whose length or CRC-32 differs from the stored one.
+            unknown model or parameter, a truncated payload or trailing bytes.
     """
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise TypeError(f"blob must be bytes from compress(), got {type(blob).__name__}")
@@ -223,9 +291,26 @@ def decompress(blob: bytes) -> bytes:
         raise ValueError(f"truncated payload: header says {n_payload} bytes, only {len(payload)} present")
     if len(payload) > n_payload:
         raise ValueError(f"trailing garbage: {len(payload) - n_payload} byte(s) after the payload")
-    data = _decode_payload(payload, n, model, params)
-    if len(data) != n:
-        raise ValueError(f"decoded {len(data)} bytes but the header says {n}; the blob is corrupt")
-    if zlib.crc32(data) != data_crc:
+    return Header(model, params, n, data_crc, payload)
+
+
+def check_output(data: bytes, header: Header) -> bytes:
+    """Return ``data`` if its length and CRC-32 are the header's, else raise ``ValueError``."""
+    if len(data) != header.n:
+        raise ValueError(f"decoded {len(data)} bytes but the header says {header.n}; the blob is corrupt")
+    if zlib.crc32(data) != header.crc:
         raise ValueError("CRC mismatch: the decoded bytes differ from the original; the payload is corrupt")
     return data
+
+
+def decompress(blob: bytes, *, progress: bool = False) -> bytes:
+    """Invert :func:`compress`; every check in the module docstring must pass.
+
+    Raises:
+        TypeError: if ``blob`` is not bytes-like.
+        ValueError: on bad magic, an unsupported version, a damaged header (CRC mismatch), an
+            unknown model or parameter, a truncated payload, trailing bytes, a payload that
+            does not decode, or decoded bytes whose length or CRC-32 differs from the stored one.
+    """
+    header = unpack(blob)
+    return check_output(_decode_payload(header.payload, header.n, header.model, header.params, progress), header)

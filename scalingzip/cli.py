@@ -1,0 +1,233 @@
+"""The ``compress``, ``decompress`` and ``train-lm`` commands of ``python -m scalingzip``.
+
+Modes of ``compress`` (the file records which one, so ``decompress`` needs no mode):
+
+* ``prequential`` (default): the online context-mixing model of :mod:`scalingzip.coding.mixing`,
+  which starts from nothing and learns while it codes; no model file, any machine decodes it.
+* ``pretrained``: a byte-level transformer trained beforehand by ``train-lm``; the file records
+  the model's shape and checksum, and ``decompress`` needs the same model file.
+* ``online-lm``: a byte-level transformer that learns while it codes (:func:`scalingzip.lm.prequential_encode`);
+  slow, kept to show the prequential code of a neural network at work.
+
+Every failure (missing or existing file, corrupt input, wrong model, numerics that differ on this
+machine) prints one ``error:`` line to stderr and returns a non-zero exit status; the output file is
+written to a temporary name and moved into place only when everything checked out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["DEFAULT_MODEL_PATH", "add_commands", "compress_file", "decompress_file", "pretrain_config", "run",
+           "train_lm"]
+
+MODES = ("prequential", "pretrained", "online-lm")
+DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
+
+
+class CommandError(Exception):
+    """A problem the user can fix; reported as one line, exit status 1."""
+
+
+def _read(path: Path) -> bytes:
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if path.is_dir():
+        raise CommandError(f"{path} is a directory; give a file")
+    return path.read_bytes()
+
+
+def _write(path: Path, data: bytes, force: bool) -> None:
+    if path.exists() and not force:
+        raise CommandError(f"{path} exists; pass --force to overwrite it")
+    if path.is_dir():
+        raise CommandError(f"{path} is a directory")
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise CommandError(f"{directory}: no such directory")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
+
+
+def _load_model(path: str | None):
+    from . import lm
+
+    if path is None:
+        raise CommandError("this mode needs --model FILE (make one with: python -m scalingzip train-lm FILE)")
+    try:
+        model, _ = lm.load_model(path)
+    except (FileNotFoundError, ValueError) as err:
+        raise CommandError(str(err)) from None
+    return model
+
+
+def _report(verb: str, src: Path, n_in: int, n_out: int, n_raw: int, seconds: float, mode: str) -> str:
+    rate = 8 * (n_out if verb == "compressed" else n_in) / n_raw if n_raw else 0.0
+    speed = n_raw / seconds / 1e3 if seconds > 0 else float("inf")
+    return (f"{verb} {src}: {n_in:,} B -> {n_out:,} B, {rate:.3f} bits/byte, "
+            f"{seconds:.2f} s, {speed:,.0f} KB/s [{mode}]")
+
+
+def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str | None = None,
+                  preset: str = "30k", force: bool = False, progress: bool = True) -> str:
+    """Compress ``src`` into ``dst``; return the one-line report."""
+    from . import lm
+    from .coding import compress
+
+    if mode not in MODES:
+        raise CommandError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if dst.exists() and _same_file(src, dst):
+        raise CommandError("input and output are the same file")
+    if dst.exists() and not force:
+        raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    data = _read(src)
+    t0 = time.perf_counter()
+    if mode == "prequential":
+        blob = compress(data, "mixing", progress=progress)
+    elif mode == "pretrained":
+        blob = lm.compress_with_model(data, _load_model(model), progress=progress)
+    else:
+        blob = lm.prequential_encode(data, preset, progress=progress).blob
+    stored = compress(data, "stored")
+    if len(stored) < len(blob):  # incompressible for this model: keep the bytes as they are
+        blob, mode = stored, f"{mode}, stored"
+    seconds = time.perf_counter() - t0
+    _write(dst, blob, force)
+    return _report("compressed", src, len(data), len(blob), len(data), seconds, mode)
+
+
+def decompress_file(src: Path, dst: Path, *, model: str | None = None, force: bool = False,
+                    progress: bool = True) -> str:
+    """Decompress ``src`` into ``dst``; return the one-line report."""
+    from . import lm
+    from .coding import container
+
+    if dst.exists() and _same_file(src, dst):
+        raise CommandError("input and output are the same file")
+    if dst.exists() and not force:
+        raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    blob = _read(src)
+    t0 = time.perf_counter()
+    try:
+        header = container.unpack(blob)
+        if header.model == "lm":
+            data = lm.decompress_with_model(blob, _load_model(model), progress=progress)
+            mode = "pretrained"
+        elif header.model == "lm-online":
+            data = lm.prequential_decode(blob, progress=progress)
+            mode = "online-lm"
+        else:
+            data = container.decompress(blob, progress=progress)
+            mode = {"mixing": "prequential"}.get(header.model, header.model)
+    except ValueError as err:
+        raise CommandError(f"{src}: {err}") from None
+    seconds = time.perf_counter() - t0
+    _write(dst, data, force)
+    return _report("decompressed", src, len(blob), len(data), len(data), seconds, mode)
+
+
+def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool = False,
+             progress: bool = True) -> str:
+    """Train the pretrained mode's model on the python-docs training split and save it."""
+    import torch
+
+    from . import lm
+    from .data import load_text, split_bytes
+    from .models import build_model
+    from .train import evaluate_bits_per_byte, train
+
+    if dst.exists() and not force:
+        raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    config = pretrain_config(steps)
+    splits = split_bytes(load_text("python-docs"))
+    torch.manual_seed(0)
+    model = build_model(preset, seed=0)
+    t0 = time.perf_counter()
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(model, splits.train, splits.val, config, progress=progress)
+        test_bpb = evaluate_bits_per_byte(model, splits.test)
+    finally:
+        torch.set_num_threads(before)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    digest = lm.save_model(model, dst, overwrite=force, preset=preset, corpus="python-docs", split="train",
+                           train_bytes=len(splits.train), train_config=repr(config),
+                           test_bits_per_byte=float(test_bpb))
+    return (f"trained {preset} for {config.steps} steps in {time.perf_counter() - t0:.0f} s: "
+            f"{test_bpb:.3f} bits/byte on the held-out test split; saved {dst} (sha256 {digest[:16]}...)")
+
+
+def pretrain_config(steps: int = 2500):
+    """The training recipe of ``train-lm``: AdamW, warm-up and cosine decay, 128-byte windows."""
+    from .train import TrainConfig
+
+    return TrainConfig(steps=steps, batch_size=32, seq_len=128, lr=3e-3, warmup_steps=min(100, steps),
+                       eval_every=max(1, steps // 10), eval_bytes=0, seed=0)
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``compress``, ``decompress`` and ``train-lm`` to the top-level parser."""
+    c = sub.add_parser("compress", help="compress a file (default: the online context-mixing model)")
+    c.add_argument("input", type=Path)
+    c.add_argument("output", type=Path)
+    c.add_argument("--mode", choices=MODES, default="prequential",
+                   help="prequential: learns while coding, no model file (default); pretrained: needs --model; "
+                        "online-lm: a transformer that learns while coding (slow)")
+    c.add_argument("--model", help="model file for --mode pretrained (from train-lm)")
+    c.add_argument("--preset", default="30k", help="transformer size for --mode online-lm (default 30k)")
+    c.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    c.add_argument("--quiet", action="store_true", help="no progress bar and no report")
+    d = sub.add_parser("decompress", help="decompress a file made by compress")
+    d.add_argument("input", type=Path)
+    d.add_argument("output", type=Path)
+    d.add_argument("--model", help="the model file it was compressed with (pretrained mode only)")
+    d.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    d.add_argument("--quiet", action="store_true", help="no progress bar and no report")
+    t = sub.add_parser("train-lm", help="train the pretrained mode's transformer on the python-docs training split")
+    t.add_argument("output", type=Path, nargs="?", default=DEFAULT_MODEL_PATH,
+                   help=f"where to save the model (default {DEFAULT_MODEL_PATH})")
+    t.add_argument("--preset", default="100k", help="model size (a key of scalingzip.models.PRESETS; default 100k)")
+    t.add_argument("--steps", type=int, default=2500, help="optimizer steps (default 2500)")
+    t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a command parsed by a parser that :func:`add_commands` set up; return the exit status."""
+    progress = not args.quiet
+    try:
+        if args.command == "compress":
+            line = compress_file(args.input, args.output, mode=args.mode, model=args.model, preset=args.preset,
+                                 force=args.force, progress=progress)
+        elif args.command == "decompress":
+            line = decompress_file(args.input, args.output, model=args.model, force=args.force, progress=progress)
+        else:
+            from .models import PRESETS
+
+            if args.preset not in PRESETS:
+                raise CommandError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+            if args.steps < 1:
+                raise CommandError("--steps must be >= 1")
+            line = train_lm(args.output, preset=args.preset, steps=args.steps, force=args.force, progress=progress)
+    except CommandError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(line)
+    return 0

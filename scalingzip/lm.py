@@ -142,9 +142,9 @@ class _Incremental:
         self.model = model
         self.nh, self.hs = c.n_head, c.d_model // c.n_head
         self.scale = 1.0 / math.sqrt(self.hs)
-        shape = (c.n_layer, batch, self.nh, c.n_ctx, self.hs)
-        self.k = torch.zeros(shape)
-        self.v = torch.zeros(shape)
+        # keys with time last: a query's products with them are then one contiguous matrix product
+        self.k = torch.zeros(c.n_layer, batch, self.nh, self.hs, c.n_ctx)
+        self.v = torch.zeros(c.n_layer, batch, self.nh, c.n_ctx, self.hs)
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         m = self.model
@@ -159,7 +159,7 @@ class _Incremental:
             a = block.attn
             q, k, v = a.qkv(block.ln_1(x)).split(x.shape[-1], dim=2)
             q, k, v = (t.view(B, P, self.nh, self.hs).transpose(1, 2) for t in (q, k, v))
-            self.k[i, :, :, :P] = k
+            self.k[i, ..., :P] = k.transpose(-1, -2)
             self.v[i, :, :, :P] = v
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             x = x + a.proj(y.transpose(1, 2).reshape(B, P, -1))
@@ -179,9 +179,9 @@ class _Incremental:
             a = block.attn
             h = F.layer_norm(x, (C,), block.ln_1.weight, block.ln_1.bias, block.ln_1.eps)
             q, k, v = F.linear(h, a.qkv.weight, a.qkv.bias).view(B, 3, self.nh, self.hs).unbind(1)
-            self.k[i, :, :, t] = k
+            self.k[i, ..., t] = k
             self.v[i, :, :, t] = v
-            att = (q[:, :, None] @ self.k[i, :, :, : t + 1].transpose(-1, -2)) * self.scale  # (B, nh, 1, t+1)
+            att = (q[:, :, None] @ self.k[i, ..., : t + 1]) * self.scale  # (B, nh, 1, t+1)
             y = att.softmax(dim=-1) @ self.v[i, :, :, : t + 1]  # (B, nh, 1, hs)
             x = x + F.linear(y.reshape(B, C), a.proj.weight, a.proj.bias)
             h = F.layer_norm(x, (C,), block.ln_2.weight, block.ln_2.bias, block.ln_2.eps)
@@ -194,7 +194,7 @@ class _Incremental:
 Chooser = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def _walk(model: ByteTransformer, layout: StreamLayout, seq: np.ndarray, choose: Chooser,
           progress: tqdm | None = None) -> None:
     """Visit every position of every stream in coding order; ``choose`` supplies each next byte.
@@ -498,8 +498,9 @@ def _check_same_model(params: dict[str, int], model: ByteTransformer) -> None:
                          "same shape, other weights; pass the model file it was compressed with")
     if _probe_crc(model) != params["probe_crc"]:
         raise ValueError("this machine computes the model's probabilities differently from the machine that "
-                         "compressed the file (another CPU, PyTorch build or library); decoding would produce "
-                         "garbage, so it is refused. Decompress on a machine like the one that compressed it.")
+                         "compressed the file (another CPU, PyTorch build, library or scalingzip version); "
+                         "decoding would produce garbage, so it is refused. Decompress on a machine like the "
+                         "one that compressed it.")
 
 
 def decompress_with_model(blob: bytes, model: ByteTransformer, *, progress: bool = False) -> bytes:

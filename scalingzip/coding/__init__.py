@@ -25,7 +25,6 @@ from .arithmetic import (
 )
 from .baselines import STDLIB_COMPRESSORS, CompressionResult, baseline_results, measure_compressor
 from .constriction_coder import constriction_decode, constriction_encode
-from .mixing import mixing_code_lengths, mixing_decode, mixing_encode
 from .container import MODELS, ModelSpec, compress, decompress
 from .entropy import bits_per_byte, cross_entropy_bits, entropy_bits, kl_bits
 from .huffman import expected_length_bits, huffman_code, huffman_code_lengths, huffman_decode, huffman_encode
@@ -114,3 +113,14 @@ __all__ = [
     "quantize_probabilities",
     "s_transform",
 ]
+
+
+_LAZY = {"mixing_code_lengths", "mixing_decode", "mixing_encode"}  # need Numba: imported on first use
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from . import mixing
+
+        return getattr(mixing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -39,7 +39,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arithmetic import ArithmeticDecoder, ArithmeticEncoder, quantize_probabilities
-from .mixing import mixing_decode, mixing_encode, table_bits_for
 from .models import AdaptiveModel, Model, PPMModel, decode_with_model
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "MODELS", "PYTORCH_MODELS", "Header", "ModelSpec", "check_output", "compress", "decompress",
@@ -139,6 +138,8 @@ def _encode_payload(data: bytes, model: str, params: dict[str, int], progress: b
         encoder.encode_symbols(data, freqs)
         return _STATIC_TABLE.pack(*freqs.tolist()) + encoder.finish()
     if model == "mixing":
+        from .mixing import mixing_encode  # Numba loads only when this model is used
+
         return mixing_encode(data, table_bits=params["table_bits"], progress=progress).stream
     m = _ADAPTIVE_FACTORIES[model](**params)
     encoder = ArithmeticEncoder()
@@ -160,6 +161,8 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int], 
         decoder.finish()
         return bytes(out)
     if model == "mixing":
+        from .mixing import mixing_decode
+
         try:
             return mixing_decode(payload, n, table_bits=params["table_bits"], progress=progress)
         except TypeError as err:
@@ -196,6 +199,8 @@ def compress(data: bytes, model: str = "ppm", *, progress: bool = False, **param
         raise ValueError(f"model {model!r} needs a PyTorch model: use scalingzip.lm (compress_with_model or "
                          "prequential_encode)")
     if model == "mixing" and not params.get("table_bits"):
+        from .mixing import table_bits_for
+
         params = {**params, "table_bits": table_bits_for(len(data))}
     resolved = _resolve_params(model, params)
     if model in _ADAPTIVE_FACTORIES:

@@ -133,3 +133,12 @@ def test_round_trip_of_every_kind_of_input(tmp_path, data):
     assert main(["compress", str(src), str(packed), "--quiet"]) == 0
     assert main(["decompress", str(packed), str(out), "--quiet"]) == 0
     assert out.read_bytes() == data
+
+
+def test_online_lm_mode_round_trips_and_says_its_mode(tmp_path, capsys):
+    data = TEXT[:12_000]  # long enough for the online model to beat storing the bytes
+    src, packed, out = _files(tmp_path, data)
+    assert main(["compress", str(src), str(packed), "--mode", "online-lm", "--preset", "1k", "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out)]) == 0
+    assert out.read_bytes() == data
+    assert "[online-lm]" in capsys.readouterr().out

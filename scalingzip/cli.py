@@ -60,8 +60,12 @@ def _write(path: Path, data: bytes, force: bool) -> None:
         raise
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    return a.resolve() == b.resolve()
+def _check_destination(src: Path, dst: Path, force: bool) -> None:
+    """Fail before any work if the output would overwrite the input, or an existing file unasked."""
+    if dst.exists() and src.resolve() == dst.resolve():
+        raise CommandError("input and output are the same file")
+    if dst.exists() and not force:
+        raise CommandError(f"{dst} exists; pass --force to overwrite it")
 
 
 def _load_model(path: str | None):
@@ -91,10 +95,7 @@ def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str
 
     if mode not in MODES:
         raise CommandError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    if dst.exists() and _same_file(src, dst):
-        raise CommandError("input and output are the same file")
-    if dst.exists() and not force:
-        raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    _check_destination(src, dst, force)
     data = _read(src)
     t0 = time.perf_counter()
     if mode == "prequential":
@@ -104,7 +105,7 @@ def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str
     else:
         blob = lm.prequential_encode(data, preset, progress=progress).blob
     stored = compress(data, "stored")
-    if len(stored) < len(blob):  # incompressible for this model: keep the bytes as they are
+    if len(stored) <= len(blob):  # incompressible for this model (compress_with_model may have stored it)
         blob, mode = stored, f"{mode}, stored"
     seconds = time.perf_counter() - t0
     _write(dst, blob, force)
@@ -117,10 +118,7 @@ def decompress_file(src: Path, dst: Path, *, model: str | None = None, force: bo
     from . import lm
     from .coding import container
 
-    if dst.exists() and _same_file(src, dst):
-        raise CommandError("input and output are the same file")
-    if dst.exists() and not force:
-        raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    _check_destination(src, dst, force)
     blob = _read(src)
     t0 = time.perf_counter()
     try:

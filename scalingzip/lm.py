@@ -46,7 +46,7 @@ import struct
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -592,7 +592,7 @@ class PrequentialResult:
     blob: bytes
     blocks: list[tuple[int, int]]
     block_bytes: list[int]  # bytes of each block's coded stream
-    block_bits: list[float] = field(default_factory=list)  # ideal bits of each block
+    block_bits: list[float]  # ideal bits of each block
 
     @property
     def bits_per_byte(self) -> float:

@@ -20,7 +20,7 @@ has three layers, in the tradition of PAQ (Mahoney 2005):
    position; the bits of the current byte) and trained online by gradient descent on the log-loss
    of every bit, right after it is coded.
 3. **Secondary estimation.** Two adaptive maps refine the mixed probability given the current
-   byte's bits and the previous byte (Schindler's and Shkarin's SSE).
+   byte's bits and the previous byte (secondary estimation, as in PPMd and PAQ).
 
 Everything is integer arithmetic (probabilities in 16 or 22 bits, logits in 1/256 units, weights
 in 16.16 fixed point; the squash table is built with :mod:`decimal`, which rounds correctly), so

@@ -7,7 +7,7 @@ Every chapter and lab imports it. One module per concept; import what you need f
   ``compress``/``decompress`` format, classical baselines, predictive and transform coding.
 * :mod:`scalingzip.lm` - language models as exact compressors: ideal code lengths, exact coding
   with a pretrained transformer, and online (prequential) coding while the model trains.
-* :mod:`scalingzip.data` - offline corpora (``load_text``: Python's docs and code, any file)
+* :mod:`scalingzip.data` - offline corpora (``load_text``: Python's docs, a shipped snapshot, and code, any file)
   and deterministic splits.
 * :mod:`scalingzip.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
 * :mod:`scalingzip.models` - byte-level causal transformers and their named presets.
@@ -18,12 +18,16 @@ Every chapter and lab imports it. One module per concept; import what you need f
   (Hoffmann et al.'s parametric law, its fit and the compute-optimal frontier, with the batched
   L-BFGS of :mod:`~scalingzip.lbfgs`); :mod:`~scalingzip.kaplan` (Kaplan's laws and closed-form
   FLOPs per token); :mod:`~scalingzip.published` (the papers' constants, with citations).
+* :mod:`scalingzip.sweep` - sweeps of training runs: configs hashed into cache keys, results
+  stored as JSON, run in this process, in local processes or on a Dask cluster.
+* :mod:`scalingzip.studies` - the course's scaling studies (:mod:`~scalingzip.studies.nlp`:
+  chapter 5's byte-level transformers), their designs and the configs of their runs.
 * :mod:`scalingzip.plots` - the course's figure style.
 * :mod:`scalingzip.report` - numbers formatted for the book's prose.
-* :mod:`scalingzip.cli` - the ``compress``, ``decompress`` and ``train-lm`` commands.
+* :mod:`scalingzip.cli` - the ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands.
 
 From the command line: ``python -m scalingzip compress IN OUT`` (and ``decompress``,
-``train-lm``), and benchmarks with ``python -m scalingzip bench --list``.
+``train-lm``, ``sweep nlp``), and benchmarks with ``python -m scalingzip bench --list``.
 """
 
 __version__ = "0.1.0"

@@ -4,6 +4,7 @@ Commands:
     compress IN OUT      compress a file (modes: prequential [default], pretrained, online-lm).
     decompress IN OUT    decompress a file made by compress.
     train-lm [OUT]       train the pretrained mode's model on the course corpus and save it.
+    sweep STUDY          run a scaling study (nlp), skipping the runs already recorded.
     bench NAME           print a benchmark table measured on this machine (``bench --list``).
 """
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         module_name, _ = BENCHMARKS[args.name]
         module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")
         return int(module.main(args.rest) or 0)
-    if args.command in ("compress", "decompress", "train-lm"):
+    if args.command in ("compress", "decompress", "train-lm", "sweep"):
         return cli.run(args)
     parser.error(f"unknown command {args.command!r}")  # argparse exits; kept for clarity
     return 2

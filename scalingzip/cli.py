@@ -1,4 +1,4 @@
-"""The ``compress``, ``decompress`` and ``train-lm`` commands of ``python -m scalingzip``.
+"""The ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands of ``python -m scalingzip``.
 
 Modes of ``compress`` (the file records which one, so ``decompress`` needs no mode):
 
@@ -8,6 +8,9 @@ Modes of ``compress`` (the file records which one, so ``decompress`` needs no mo
   the model's shape and checksum, and ``decompress`` needs the same model file.
 * ``online-lm``: a byte-level transformer that learns while it codes (:func:`scalingzip.lm.prequential_encode`);
   slow, kept to show the prequential code of a neural network at work.
+
+``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.sweep.run_sweep`:
+runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sweep resumes.
 
 Every failure (missing or existing file, corrupt input, wrong model, numerics that differ on this
 machine) prints one ``error:`` line to stderr and returns a non-zero exit status; the output file is
@@ -23,11 +26,12 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL_PATH", "add_commands", "compress_file", "decompress_file", "pretrain_config", "run",
-           "train_lm"]
+__all__ = ["DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands", "compress_file", "decompress_file",
+           "pretrain_config", "run", "run_study", "train_lm"]
 
 MODES = ("prequential", "pretrained", "online-lm")
 DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
+DEFAULT_RESULTS = Path("results")  # a study's records go to DEFAULT_RESULTS / study name
 
 
 class CommandError(Exception):
@@ -179,8 +183,50 @@ def pretrain_config(steps: int = 2500):
                        eval_every=max(1, steps // 10), eval_bytes=0, seed=0)
 
 
+def run_study(name: str, *, results: Path | None = None, workers: int = 1, scheduler: str | None = None,
+              device: str = "auto", groups: list[str] | None = None, dry_run: bool = False,
+              progress: bool = True) -> str:
+    """Run (or, with ``dry_run``, list) the runs of a study that have no record yet; return a report line."""
+    import importlib
+
+    from .studies import STUDIES
+    from .sweep import config_key, run_sweep
+
+    if name not in STUDIES:
+        raise CommandError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)}")
+    module = importlib.import_module(STUDIES[name])
+    design = module.study()
+    if groups:
+        unknown = sorted(set(groups) - set(design))
+        if unknown:
+            raise CommandError(f"unknown group {unknown[0]!r} of study {name}; choose among {', '.join(design)}")
+        design = {g: design[g] for g in groups}
+    configs = list(dict.fromkeys(c for runs in design.values() for c in runs))
+    results = DEFAULT_RESULTS / name if results is None else results
+    if results.exists() and not results.is_dir():
+        raise CommandError(f"{results} is not a folder")
+    cached = sum((results / f"{config_key(c)}.json").is_file() for c in configs)
+    if dry_run:
+        sizes = ", ".join(f"{g} {len(r)}" for g, r in design.items())
+        return (f"study {name}: {len(configs)} runs ({sizes}); {cached} recorded in {results}, "
+                f"{len(configs) - cached} to run")
+    if workers < 1:
+        raise CommandError("--workers must be >= 1")
+    if progress:
+        where = f"the Dask scheduler {scheduler}" if scheduler else f"{workers} local process(es)"
+        print(f"study {name}: {len(configs)} runs, {cached} already recorded; running the rest on {where}; "
+              f"records go to {results}/", file=sys.stderr)
+    t0 = time.perf_counter()
+    try:
+        run_sweep(configs, results=results, executor=scheduler, workers=workers, device=device, progress=progress)
+    except OSError as err:
+        raise CommandError(f"could not reach the Dask scheduler {scheduler}: {err}") from None
+    return (f"study {name}: {len(configs)} runs recorded in {results}/ ({len(configs) - cached} new, "
+            f"{time.perf_counter() - t0:.0f} s)")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``compress``, ``decompress`` and ``train-lm`` to the top-level parser."""
+    """Add ``compress``, ``decompress``, ``train-lm`` and ``sweep`` to the top-level parser."""
     c = sub.add_parser("compress", help="compress a file (default: the online context-mixing model)")
     c.add_argument("input", type=Path)
     c.add_argument("output", type=Path)
@@ -204,6 +250,16 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--steps", type=int, default=2500, help="optimizer steps (default 2500)")
     t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    w = sub.add_parser("sweep", help="run a scaling study (skips runs already recorded)")
+    w.add_argument("study", help="which study: nlp")
+    w.add_argument("--results", type=Path, help=f"folder of the records (default {DEFAULT_RESULTS}/STUDY)")
+    w.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="local processes, one run each, one thread per run (default: the number of CPUs)")
+    w.add_argument("--scheduler", help="address of a Dask scheduler (tcp://host:8786) to run on instead")
+    w.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, ...")
+    w.add_argument("--group", action="append", help="run only this group of the study (repeatable)")
+    w.add_argument("--dry-run", action="store_true", help="say what would run and exit")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -215,6 +271,9 @@ def run(args: argparse.Namespace) -> int:
                                  force=args.force, progress=progress)
         elif args.command == "decompress":
             line = decompress_file(args.input, args.output, model=args.model, force=args.force, progress=progress)
+        elif args.command == "sweep":
+            line = run_study(args.study, results=args.results, workers=args.workers, scheduler=args.scheduler,
+                             device=args.device, groups=args.group, dry_run=args.dry_run, progress=progress)
         else:
             from .models import PRESETS
 

@@ -3,8 +3,11 @@
 Everything here ships with Python itself, so nothing is downloaded:
 
 * ``"python-docs"``: the Python language reference topics that CPython ships as
-  :mod:`pydoc_data.topics` (English technical prose, about 466 KB), joined in sorted
-  topic order with a blank line between topics.
+  :mod:`pydoc_data.topics` (English technical prose, 466,273 bytes), joined in sorted
+  topic order with a blank line between topics. The package carries a snapshot taken from
+  CPython 3.11.7 (``scalingzip/corpora/python-docs.txt.xz``, with the PSF licence beside it), so
+  the text, its splits and every number measured on it are the same under every Python; its
+  SHA-256 is checked on every load.
 * ``"python-code"``: the source of a fixed list of standard-library modules
   (:data:`PYTHON_CODE_MODULES`, about 680 KB of Python), joined in that order.
 * any file, by its path: ``load_text("notes.txt")`` reads its bytes.
@@ -16,15 +19,16 @@ and caches it (``$SCALINGZIP_CACHE``, else ``~/.cache/scalingzip``); afterwards
 ``load_text("enwik8")`` reads the cache and never touches the network. Without the cached
 file, ``load_text("enwik8")`` says how to get it instead of downloading.
 
-The texts differ slightly between CPython releases (the documentation and the modules are
-edited), so a result measured on them should be quoted with the Python version;
-:func:`corpus_info` gives it, with the size and a checksum.
+``"python-code"`` is read from the running interpreter's standard library, whose modules are
+edited between CPython releases, so a result measured on it should be quoted with the Python
+version; :func:`corpus_info` gives it, with the size and a checksum.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import os
 import platform
 import sysconfig
@@ -40,12 +44,15 @@ __all__ = [
     "DOWNLOADS",
     "Download",
     "PYTHON_CODE_MODULES",
+    "PYTHON_DOCS_SHA256",
+    "PYTHON_DOCS_SNAPSHOT_VERSION",
     "CorpusInfo",
     "Splits",
     "cache_dir",
     "corpus_info",
     "download",
     "load_text",
+    "python_docs_from_stdlib",
     "split_bytes",
 ]
 
@@ -138,11 +145,32 @@ PYTHON_CODE_MODULES = (
 )
 
 
-def _python_docs() -> bytes:
+# The python-docs snapshot: the CPython release it was taken from and the SHA-256 of its bytes.
+PYTHON_DOCS_SNAPSHOT_VERSION = "3.11.7"
+PYTHON_DOCS_SHA256 = "71f2ff5d99bdc1f9c48c5c2353ad138201c5ca1c377e0226857ef8fa89b8bcee"
+_SNAPSHOT = Path(__file__).parent / "corpora" / "python-docs.txt.xz"
+
+
+def python_docs_from_stdlib() -> bytes:
+    """The ``python-docs`` text as the running interpreter's :mod:`pydoc_data` gives it.
+
+    Equal to ``load_text("python-docs")`` under CPython 3.11.7 only; other releases edit the
+    documentation. This is how the shipped snapshot was made.
+    """
     from pydoc_data import topics
 
     table = topics.topics
     return "\n\n".join(table[key] for key in sorted(table)).encode("utf-8")
+
+
+def _python_docs() -> bytes:
+    try:
+        data = lzma.decompress(_SNAPSHOT.read_bytes())
+    except (OSError, lzma.LZMAError) as err:
+        raise ValueError(f"the python-docs snapshot {_SNAPSHOT} is missing or damaged ({err}); reinstall scalingzip") from None
+    if hashlib.sha256(data).hexdigest() != PYTHON_DOCS_SHA256:
+        raise ValueError(f"the python-docs snapshot {_SNAPSHOT} does not have the expected SHA-256; reinstall scalingzip")
+    return data
 
 
 def _python_code() -> bytes:
@@ -197,7 +225,7 @@ class CorpusInfo:
     name: str
     n_bytes: int  # length in bytes
     sha256: str  # hex digest of the bytes
-    python_version: str  # the interpreter whose standard library supplied the text
+    python_version: str  # the CPython release whose standard library supplied the text
 
 
 def corpus_info(name: str) -> CorpusInfo:
@@ -207,7 +235,7 @@ def corpus_info(name: str) -> CorpusInfo:
         name=name,
         n_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        python_version=platform.python_version(),
+        python_version=PYTHON_DOCS_SNAPSHOT_VERSION if name == "python-docs" else platform.python_version(),
     )
 
 

@@ -18,6 +18,7 @@ References:
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,9 +27,10 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm  # a text bar: tqdm.auto would need ipywidgets in notebooks
 
-__all__ = ["TrainConfig", "TrainResult", "evaluate_bits_per_byte", "lr_at", "train"]
+__all__ = ["SAMPLINGS", "TrainConfig", "TrainResult", "batch_starts", "evaluate_bits_per_byte", "lr_at", "train"]
 
 LN2 = math.log(2.0)
+SAMPLINGS = ("random", "epochs")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +49,7 @@ class TrainConfig:
     eval_every: int = 50  # evaluate on held-out bytes every this many steps (0: only at the end)
     eval_bytes: int = 32_768  # held-out bytes used by each evaluation (0: all of them)
     seed: int = 0  # seeds the batches (the model's initial weights have their own seed)
+    sampling: str = "random"  # "random": windows at random offsets; "epochs": disjoint windows, each once per epoch
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.batch_size < 1:
@@ -59,6 +62,8 @@ class TrainConfig:
             raise ValueError(f"min_lr_ratio must be in [0, 1]; got {self.min_lr_ratio}")
         if self.eval_every < 0 or self.eval_bytes < 0:
             raise ValueError("eval_every and eval_bytes must be >= 0")
+        if self.sampling not in SAMPLINGS:
+            raise ValueError(f"sampling must be one of {', '.join(SAMPLINGS)}; got {self.sampling!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -98,6 +103,25 @@ def _as_tensor(data: bytes | np.ndarray | torch.Tensor, name: str) -> torch.Tens
     raise TypeError(f"{name} must be bytes, a numpy array or a tensor of byte values; got {type(data).__name__}")
 
 
+def batch_starts(n_tokens: int, T: int, config: TrainConfig, generator: torch.Generator) -> Iterator[torch.Tensor]:
+    """Endless stream of ``(batch_size,)`` start offsets of training windows of ``T + 1`` tokens.
+
+    ``"random"``: uniform offsets. ``"epochs"``: the disjoint windows starting at 0, T, 2T, ...
+    (each ends where the next begins, so every token after the first is predicted once per
+    epoch), in a fresh random order each epoch; a batch may straddle two epochs.
+    """
+    if config.sampling == "random":
+        while True:
+            yield torch.randint(0, n_tokens - T, (config.batch_size,), generator=generator)
+    starts = torch.arange(0, n_tokens - T, T)  # the last window ends at or before n_tokens
+    queue = torch.empty(0, dtype=torch.int64)
+    while True:
+        while queue.numel() < config.batch_size:
+            queue = torch.cat([queue, starts[torch.randperm(starts.numel(), generator=generator)]])
+        yield queue[: config.batch_size]
+        queue = queue[config.batch_size :]
+
+
 def _context_length(model: nn.Module, seq_len: int | None) -> int:
     n_ctx = model.config.n_ctx
     T = n_ctx if seq_len is None else seq_len
@@ -135,6 +159,8 @@ def evaluate_bits_per_byte(
     if tokens.numel() < 2:
         raise ValueError(f"need at least 2 bytes to evaluate; got {tokens.numel()}")
     T = _context_length(model, seq_len)
+    device = next(model.parameters()).device
+    tokens = tokens.to(device)
     was_training = model.training
     model.eval()
     total_bits, n_predicted = 0.0, 0
@@ -166,9 +192,14 @@ def train(
 ) -> TrainResult:
     """Train a byte-level model in place and return its loss curves in bits per byte.
 
-    Each step draws ``batch_size`` windows of ``seq_len + 1`` bytes at seeded random offsets in
-    ``train_data``, predicts every byte of each window from the ones before it, and takes one
-    AdamW step on the mean cross-entropy.
+    Each step takes ``batch_size`` windows of ``seq_len + 1`` bytes of ``train_data``, predicts
+    every byte of each window from the ones before it, and takes one AdamW step on the mean
+    cross-entropy. With ``sampling="random"`` the windows start at seeded random offsets. With
+    ``sampling="epochs"`` the data is cut into disjoint windows (consecutive windows share one
+    byte, so every byte after the first is predicted once per epoch), visited in a fresh seeded
+    order every epoch: during the first epoch each batch is text the model has not trained on,
+    so the first epoch's batch losses, taken before each update, add up to a prequential code
+    length of the training data (:mod:`scalingzip.sweep` records it for every run).
 
     Args:
         model: the model to train (modified in place).
@@ -184,7 +215,8 @@ def train(
     T = _context_length(model, config.seq_len)
     if tokens.numel() < T + 2:
         raise ValueError(f"train_data has {tokens.numel()} bytes; need more than one window of {T + 1}")
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # on the CPU: the same batches on every device
+    device = next(model.parameters()).device
 
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
@@ -194,6 +226,7 @@ def train(
         betas=config.betas,
     )
     offsets = torch.arange(T + 1)
+    batches = batch_starts(tokens.numel(), T, config, generator)
     train_bits = np.empty(config.steps)
     eval_steps: list[int] = []
     eval_bits: list[float] = []
@@ -207,8 +240,7 @@ def train(
     for step in tqdm(range(config.steps), disable=not progress, desc="training", unit="step"):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, config)
-        starts = torch.randint(0, tokens.numel() - T, (config.batch_size,), generator=generator)
-        batch = tokens[starts[:, None] + offsets]  # (batch, T + 1)
+        batch = tokens[next(batches)[:, None] + offsets].to(device)  # (batch, T + 1)
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, 1:].reshape(-1))
         optimizer.zero_grad(set_to_none=True)

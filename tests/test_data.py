@@ -1,10 +1,13 @@
 """Offline corpora and deterministic splits."""
 
 import hashlib
+import platform
 
 import pytest
 
-from scalingzip.data import corpus_info, load_text, split_bytes
+from scalingzip import data as data_module
+from scalingzip.data import (PYTHON_DOCS_SHA256, PYTHON_DOCS_SNAPSHOT_VERSION, corpus_info, load_text,
+                             python_docs_from_stdlib, split_bytes)
 
 
 def test_python_docs_is_real_english_prose_and_deterministic():
@@ -19,6 +22,27 @@ def test_corpus_info_describes_the_bytes():
     info = corpus_info("python-docs")
     data = load_text("python-docs")
     assert info.n_bytes == len(data) and info.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_python_docs_is_one_snapshot_under_every_python():
+    data = load_text("python-docs")
+    assert hashlib.sha256(data).hexdigest() == PYTHON_DOCS_SHA256
+    assert corpus_info("python-docs").python_version == PYTHON_DOCS_SNAPSHOT_VERSION
+    if platform.python_version() == PYTHON_DOCS_SNAPSHOT_VERSION:  # the snapshot is what that release ships
+        assert python_docs_from_stdlib() == data
+
+
+def test_a_damaged_snapshot_is_refused(tmp_path, monkeypatch):
+    import lzma
+
+    bad = tmp_path / "python-docs.txt.xz"
+    bad.write_bytes(lzma.compress(b"not the documentation"))
+    monkeypatch.setattr(data_module, "_SNAPSHOT", bad)
+    with pytest.raises(ValueError, match="expected SHA-256"):
+        load_text("python-docs")
+    bad.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="missing or damaged"):
+        load_text("python-docs")
 
 
 def test_splits_are_contiguous_and_cover_everything():

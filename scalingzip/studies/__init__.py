@@ -1,0 +1,10 @@
+"""The course's scaling studies: each module defines its runs, its design and its analysis.
+
+* :mod:`scalingzip.studies.nlp` - byte-level transformers on ``python-docs`` (chapter 5).
+
+Run one with ``python -m scalingzip sweep NAME``; the records land in ``results/NAME/``.
+"""
+
+STUDIES = {
+    "nlp": "scalingzip.studies.nlp",
+}

@@ -185,8 +185,12 @@ def pretrain_config(steps: int = 2500):
 
 def run_study(name: str, *, results: Path | None = None, workers: int = 1, scheduler: str | None = None,
               device: str = "auto", groups: list[str] | None = None, dry_run: bool = False,
-              progress: bool = True) -> str:
-    """Run (or, with ``dry_run``, list) the runs of a study that have no record yet; return a report line."""
+              prune: bool = False, progress: bool = True) -> str:
+    """Run (or, with ``dry_run``, list) the runs of a study that have no record yet; return a report line.
+
+    With ``prune``, first delete the records in the results folder that belong to no run of the
+    whole study (left behind when its design changed), and say how many.
+    """
     import importlib
 
     from .studies import STUDIES
@@ -205,11 +209,19 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
     results = DEFAULT_RESULTS / name if results is None else results
     if results.exists() and not results.is_dir():
         raise CommandError(f"{results} is not a folder")
+    pruned = ""
+    if prune:
+        keep = {config_key(c) for runs in module.study().values() for c in runs}
+        stale = [p for p in results.glob("*.json") if p.stem not in keep] if results.is_dir() else []
+        if not dry_run:
+            for path in stale:
+                path.unlink()
+        pruned = f"; {len(stale)} stale record(s) {'would be ' if dry_run else ''}deleted"
     cached = sum((results / f"{config_key(c)}.json").is_file() for c in configs)
     if dry_run:
         sizes = ", ".join(f"{g} {len(r)}" for g, r in design.items())
         return (f"study {name}: {len(configs)} runs ({sizes}); {cached} recorded in {results}, "
-                f"{len(configs) - cached} to run")
+                f"{len(configs) - cached} to run{pruned}")
     if workers < 1:
         raise CommandError("--workers must be >= 1")
     if progress:
@@ -222,7 +234,7 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
     except OSError as err:
         raise CommandError(f"could not reach the Dask scheduler {scheduler}: {err}") from None
     return (f"study {name}: {len(configs)} runs recorded in {results}/ ({len(configs) - cached} new, "
-            f"{time.perf_counter() - t0:.0f} s)")
+            f"{time.perf_counter() - t0:.0f} s){pruned}")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -259,6 +271,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda, ...")
     w.add_argument("--group", action="append", help="run only this group of the study (repeatable)")
     w.add_argument("--dry-run", action="store_true", help="say what would run and exit")
+    w.add_argument("--prune", action="store_true",
+                   help="first delete records of runs that are no longer in the study's design")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -273,7 +287,8 @@ def run(args: argparse.Namespace) -> int:
             line = decompress_file(args.input, args.output, model=args.model, force=args.force, progress=progress)
         elif args.command == "sweep":
             line = run_study(args.study, results=args.results, workers=args.workers, scheduler=args.scheduler,
-                             device=args.device, groups=args.group, dry_run=args.dry_run, progress=progress)
+                             device=args.device, groups=args.group, dry_run=args.dry_run, prune=args.prune,
+                             progress=progress)
         else:
             from .models import PRESETS
 

@@ -227,6 +227,23 @@ def test_the_sweep_command(tmp_path, capsys):
     assert "unknown group 'nope'" in capsys.readouterr().err
 
 
+def test_prune_deletes_only_records_outside_the_design(tmp_path, capsys):
+    import shutil
+
+    from scalingzip.__main__ import main
+
+    size_keys = [config_key(c) for c in nlp.study()["size"]]
+    for key in size_keys:  # the size group, all recorded: running it again runs nothing
+        shutil.copy(STUDY_RESULTS / f"{key}.json", tmp_path / f"{key}.json")
+    stale = run_sweep([tiny_run(steps=10)], results=tmp_path, progress=False)[0].key
+    assert main(["sweep", "nlp", "--group", "size", "--dry-run", "--prune", "--results", str(tmp_path)]) == 0
+    assert "1 stale record(s) would be deleted" in capsys.readouterr().out
+    assert (tmp_path / f"{stale}.json").exists()  # a dry run deletes nothing
+    assert main(["sweep", "nlp", "--group", "size", "--prune", "--quiet", "--results", str(tmp_path)]) == 0
+    assert not (tmp_path / f"{stale}.json").exists()
+    assert sorted(p.stem for p in tmp_path.glob("*.json")) == sorted(size_keys)
+
+
 def test_sampling_must_be_known():
     with pytest.raises(ValueError, match="sampling must be one of random, epochs"):
         TrainConfig(sampling="shuffled")

@@ -12,6 +12,14 @@ Everything here ships with Python itself, so nothing is downloaded:
   (:data:`PYTHON_CODE_MODULES`, about 680 KB of Python), joined in that order.
 * any file, by its path: ``load_text("notes.txt")`` reads its bytes.
 
+Image data, also offline (for the vision chapter; scikit-learn and mnist1d must be installed,
+as ``requirements.txt`` does):
+
+* :func:`load_digits`: scikit-learn's 1,797 real 8x8 handwritten digits (UCI), 17 grey levels.
+* :func:`load_sample_images`: scikit-learn's two 427x640 colour photographs.
+* :func:`load_mnist1d`: MNIST-1D (Greydanus 2020), generated here by ``mnist1d``'s
+  ``make_dataset`` from its seed; its download path is never used.
+
 Corpora that need a download are opt-in: ``download("enwik8")`` fetches Mahoney's enwik8 (the
 first 10**8 bytes of an English Wikipedia dump, the benchmark of the Large Text Compression
 Benchmark and of the Hutter Prize) once, checks its size and SHA-1 against the published ones,
@@ -27,6 +35,7 @@ version; :func:`corpus_info` gives it, with the size and a checksum.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import lzma
 import os
@@ -39,6 +48,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 __all__ = [
     "CORPORA",
     "DOWNLOADS",
@@ -47,10 +58,14 @@ __all__ = [
     "PYTHON_DOCS_SHA256",
     "PYTHON_DOCS_SNAPSHOT_VERSION",
     "CorpusInfo",
+    "LabelledData",
     "Splits",
     "cache_dir",
     "corpus_info",
     "download",
+    "load_digits",
+    "load_mnist1d",
+    "load_sample_images",
     "load_text",
     "python_docs_from_stdlib",
     "split_bytes",
@@ -273,3 +288,82 @@ def split_bytes(data: bytes, *, val_fraction: float = 0.1, test_fraction: float 
     n_train = n - n_val - n_test
     data = bytes(data)
     return Splits(train=data[:n_train], val=data[n_train : n_train + n_val], test=data[n_train + n_val :])
+
+
+# --- image data ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LabelledData:
+    """Labelled examples, split into a training and a test part."""
+
+    name: str
+    x_train: np.ndarray  # (n_train, ...) examples
+    y_train: np.ndarray  # (n_train,) int64 labels in [0, n_classes)
+    x_test: np.ndarray  # (n_test, ...)
+    y_test: np.ndarray  # (n_test,)
+    n_classes: int
+
+
+def _needs(module: str, package: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ImportError(f"this loader needs the {package!r} package: pip install {package} "
+                          "(requirements.txt installs it)") from None
+
+
+def _split(name: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int) -> LabelledData:
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be in (0, 1); got {test_fraction}")
+    order = np.random.default_rng(seed).permutation(len(y))
+    n_test = round(len(y) * test_fraction)
+    test, train = order[:n_test], order[n_test:]
+    return LabelledData(name=name, x_train=x[train], y_train=y[train], x_test=x[test], y_test=y[test],
+                        n_classes=int(y.max()) + 1)
+
+
+def load_digits(*, test_fraction: float = 0.2, seed: int = 0) -> LabelledData:
+    """scikit-learn's handwritten digits: 1,797 images of 8x8 pixels with 17 grey levels (0-16).
+
+    Images are ``uint8`` arrays of shape ``(n, 8, 8)``; labels are the digits 0-9. The split is a
+    seeded random permutation (``test_fraction`` of the images held out), the same for a seed.
+    """
+    datasets = _needs("sklearn.datasets", "scikit-learn")
+    bunch = datasets.load_digits()
+    images = bunch.images.astype(np.uint8)
+    if not np.array_equal(images, bunch.images):  # the data are integers 0-16; check, don't truncate
+        raise ValueError("scikit-learn's digits are not integer grey levels; the loader needs updating")
+    return _split("digits", images, bunch.target.astype(np.int64), test_fraction, seed)
+
+
+def load_sample_images() -> dict[str, np.ndarray]:
+    """scikit-learn's two sample photographs, ``{"china": ..., "flower": ...}``, uint8 (427, 640, 3)."""
+    datasets = _needs("sklearn.datasets", "scikit-learn")
+    bunch = datasets.load_sample_images()
+    return {Path(f).stem: np.asarray(img, dtype=np.uint8) for f, img in zip(bunch.filenames, bunch.images)}
+
+
+def load_mnist1d(*, num_samples: int = 5000, seed: int = 42) -> LabelledData:
+    """MNIST-1D, generated locally: ``num_samples`` signals of length 40 in 10 classes.
+
+    Calls ``mnist1d.data.make_dataset`` with the package's default arguments (``seed=42`` and
+    5,000 samples reproduce the published dataset's recipe) and its own 80/20 split; never its
+    download path. ``make_dataset`` seeds Python's and NumPy's global generators; their state is
+    restored afterwards, so loading the data does not change any other random numbers.
+    """
+    if not isinstance(num_samples, int) or num_samples < 10:
+        raise ValueError(f"num_samples must be an integer >= 10 (one per class); got {num_samples!r}")
+    mnist1d_data = _needs("mnist1d.data", "mnist1d")
+    import random
+
+    args = mnist1d_data.get_dataset_args(as_dict=True)
+    args.update(num_samples=num_samples, seed=seed)
+    py_state, np_state = random.getstate(), np.random.get_state()
+    try:
+        d = mnist1d_data.make_dataset(mnist1d_data.ObjectView(args))
+    finally:
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+    return LabelledData(name="mnist1d", x_train=d["x"].astype(np.float32), y_train=d["y"].astype(np.int64),
+                        x_test=d["x_test"].astype(np.float32), y_test=d["y_test"].astype(np.int64), n_classes=10)

@@ -3,11 +3,12 @@
 import hashlib
 import platform
 
+import numpy as np
 import pytest
 
 from scalingzip import data as data_module
-from scalingzip.data import (PYTHON_DOCS_SHA256, PYTHON_DOCS_SNAPSHOT_VERSION, corpus_info, load_text,
-                             python_docs_from_stdlib, split_bytes)
+from scalingzip.data import (PYTHON_DOCS_SHA256, PYTHON_DOCS_SNAPSHOT_VERSION, corpus_info, load_digits,
+                             load_mnist1d, load_sample_images, load_text, python_docs_from_stdlib, split_bytes)
 
 
 def test_python_docs_is_real_english_prose_and_deterministic():
@@ -149,3 +150,64 @@ def test_offline_download_says_so(monkeypatch, tmp_path):
         _data.download("enwik8")
     with pytest.raises(ValueError, match="no download named"):
         _data.download("shakespeare")
+
+
+# --- image data ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a loader tried to open a network connection")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def test_digits_are_the_real_1797_images_split_deterministically(no_network):
+    d = load_digits()
+    x = np.concatenate([d.x_train, d.x_test])
+    y = np.concatenate([d.y_train, d.y_test])
+    assert x.shape == (1797, 8, 8) and x.dtype == np.uint8 and x.max() == 16 and x.min() == 0
+    assert set(np.unique(y)) == set(range(10)) and d.n_classes == 10
+    assert len(d.x_test) == round(0.2 * 1797)
+    again = load_digits()
+    assert np.array_equal(again.x_test, d.x_test) and np.array_equal(again.y_train, d.y_train)
+    other = load_digits(seed=1)
+    assert not np.array_equal(other.y_test, d.y_test)
+    # the split is a permutation: every image once
+    key = lambda a: sorted(map(bytes, a.reshape(len(a), -1)))  # noqa: E731
+    assert key(x) == key(np.concatenate([other.x_train, other.x_test]))
+    with pytest.raises(ValueError, match="test_fraction"):
+        load_digits(test_fraction=1.0)
+
+
+def test_sample_images_are_two_colour_photographs(no_network):
+    images = load_sample_images()
+    assert sorted(images) == ["china", "flower"]
+    for img in images.values():
+        assert img.shape == (427, 640, 3) and img.dtype == np.uint8 and img.std() > 20
+
+
+def test_mnist1d_is_generated_locally_deterministically_and_leaves_global_rng_alone(no_network, monkeypatch):
+    import random
+
+    import mnist1d.data
+
+    monkeypatch.setattr(mnist1d.data, "get_dataset", lambda *a, **k: pytest.fail("the download path was used"))
+    np.random.seed(123)
+    random.seed(123)
+    expected_np, expected_py = np.random.random(), random.random()
+    np.random.seed(123)
+    random.seed(123)
+    m = load_mnist1d()
+    assert (np.random.random(), random.random()) == (expected_np, expected_py)
+    assert m.x_train.shape == (4000, 40) and m.x_test.shape == (1000, 40) and m.x_train.dtype == np.float32
+    assert set(np.unique(m.y_train)) == set(range(10)) and m.n_classes == 10
+    assert np.array_equal(load_mnist1d().x_test, m.x_test)
+    small = load_mnist1d(num_samples=200, seed=1)
+    assert small.x_train.shape == (160, 40)
+    with pytest.raises(ValueError, match="num_samples"):
+        load_mnist1d(num_samples=5)

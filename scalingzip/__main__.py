@@ -4,7 +4,7 @@ Commands:
     compress IN OUT      compress a file (modes: prequential [default], pretrained, online-lm).
     decompress IN OUT    decompress a file made by compress.
     train-lm [OUT]       train the pretrained mode's model on the course corpus and save it.
-    sweep STUDY          run a scaling study (nlp), skipping the runs already recorded.
+    sweep STUDY          run a scaling study (nlp, cv), skipping the runs already recorded.
     bench NAME           print a benchmark table measured on this machine (``bench --list``).
 """
 

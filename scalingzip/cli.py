@@ -263,7 +263,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     w = sub.add_parser("sweep", help="run a scaling study (skips runs already recorded)")
-    w.add_argument("study", help="which study: nlp")
+    w.add_argument("study", help="which study: nlp (chapter 5) or cv (chapter 6)")
     w.add_argument("--results", type=Path, help=f"folder of the records (default {DEFAULT_RESULTS}/STUDY)")
     w.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="local processes, one run each, one thread per run (default: the number of CPUs)")

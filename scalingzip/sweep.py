@@ -75,6 +75,7 @@ SCHEMA = 1  # bump when the meaning of a stored record changes; every key change
 # kind -> "module:Class" of the run configs the runner knows (imported on first use)
 KINDS: dict[str, str] = {
     "lm": "scalingzip.studies.nlp:LMRun",
+    "classifier": "scalingzip.studies.cv:ClassifierRun",
 }
 
 

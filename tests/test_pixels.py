@@ -1,0 +1,68 @@
+"""Pixel models as exact image coders, on real handwritten digits."""
+
+import numpy as np
+import pytest
+import torch
+
+from scalingzip.data import load_digits
+from scalingzip.pixels import (PixelModel, PixelModelConfig, causal_offsets, decode_images, encode_images,
+                               image_code_length_bits, neighbourhood_features, train_pixel_model)
+
+DIGITS = load_digits()
+CONFIG = PixelModelConfig(levels=17, height=8, width=8, hidden=16)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    torch.set_num_threads(1)
+    model = PixelModel(CONFIG, seed=0)
+    losses = train_pixel_model(model, DIGITS.x_train, steps=60, lr=1e-2, seed=0)
+    assert losses[-10:].mean() < losses[:10].mean()  # it learned something
+    return model
+
+
+def test_the_neighbourhood_is_causal():
+    for radius in (1, 2, 3):
+        offsets = causal_offsets(radius)
+        assert all(dy < 0 or (dy == 0 and dx < 0) for dy, dx in offsets)
+        assert len(offsets) == len(set(offsets)) == radius * (2 * radius + 1) + radius
+    images = DIGITS.x_test[:5].astype(np.int64)
+    for t in (0, 9, 37, 63):
+        changed = images.copy().reshape(5, -1)
+        changed[:, t:] = 16 - changed[:, t:]  # rewrite the pixel and everything after it
+        a = neighbourhood_features(images, 17, 2, positions=np.array([t]))
+        b = neighbourhood_features(changed.reshape(5, 8, 8), 17, 2, positions=np.array([t]))
+        assert torch.equal(a, b), f"position {t} reads a pixel the decoder does not know yet"
+
+
+def test_real_digits_round_trip_at_the_ideal_code_length(trained):
+    images = DIGITS.x_test[:120]
+    stream = encode_images(trained, images)
+    assert np.array_equal(decode_images(trained, stream, len(images)), images)
+    ideal = image_code_length_bits(trained, images)
+    assert ideal < 8 * len(stream) < ideal + 64  # the coder's overhead is a few words
+    assert 8 * len(stream) / images.size < np.log2(17)  # better than storing 17 levels uniformly
+
+
+def test_bigger_models_have_more_parameters_and_the_same_seed_the_same_weights():
+    sizes = [PixelModel(PixelModelConfig(levels=17, height=8, width=8, hidden=h)).n_params for h in (0, 32, 128)]
+    assert sizes == sorted(sizes) and len(set(sizes)) == 3
+    a, b = PixelModel(CONFIG, seed=3), PixelModel(CONFIG, seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+
+
+def test_damaged_streams_and_bad_inputs_are_refused(trained):
+    images = DIGITS.x_test[:20]
+    stream = encode_images(trained, images)
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        decode_images(trained, stream[:-1], len(images))
+    with pytest.raises(ValueError, match="words left"):
+        decode_images(trained, stream + bytes(8), len(images))
+    with pytest.raises(ValueError, match="expects"):
+        encode_images(trained, np.zeros((2, 8, 9), dtype=np.int64))
+    with pytest.raises(ValueError, match="0..16"):
+        encode_images(trained, np.full((2, 8, 8), 17))
+    with pytest.raises(ValueError, match="integer array"):
+        encode_images(trained, images.astype(float))
+    with pytest.raises(ValueError, match="hidden"):
+        PixelModelConfig(levels=17, height=8, width=8, hidden=-1)

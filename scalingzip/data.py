@@ -19,6 +19,9 @@ as ``requirements.txt`` does):
 * :func:`load_sample_images`: scikit-learn's two 427x640 colour photographs.
 * :func:`load_mnist1d`: MNIST-1D (Greydanus 2020), generated here by ``mnist1d``'s
   ``make_dataset`` from its seed; its download path is never used.
+* :func:`load_mnist`: MNIST (LeCun et al. 1998), only after an explicit ``download("mnist")``,
+  which fetches the four original files (the PyTorch project's mirror) and checks their MD5
+  against the published ones.
 
 Corpora that need a download are opt-in: ``download("enwik8")`` fetches Mahoney's enwik8 (the
 first 10**8 bytes of an English Wikipedia dump, the benchmark of the Large Text Compression
@@ -59,11 +62,14 @@ __all__ = [
     "PYTHON_DOCS_SNAPSHOT_VERSION",
     "CorpusInfo",
     "LabelledData",
+    "MNIST_FILES",
+    "MNIST_URL",
     "Splits",
     "cache_dir",
     "corpus_info",
     "download",
     "load_digits",
+    "load_mnist",
     "load_mnist1d",
     "load_sample_images",
     "load_text",
@@ -108,18 +114,55 @@ def _verified(data: bytes, name: str, spec: Download) -> bytes:
     return data
 
 
+# MNIST: the four gzip files, from the mirror torchvision uses, with the MD5s it publishes for them
+MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+MNIST_FILES: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+
+
+def _download_mnist(timeout: float) -> Path:
+    folder = cache_dir() / "mnist"
+    for name, md5 in MNIST_FILES.items():
+        target = folder / name
+        if target.is_file() and hashlib.md5(target.read_bytes()).hexdigest() == md5:
+            continue
+        url = MNIST_URL + name
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                data = response.read()
+        except (urllib.error.URLError, OSError) as err:
+            raise ConnectionError(f"could not download {url} ({err}); are you offline? You can fetch the four "
+                                  f"files of {MNIST_URL} by hand and put them in {folder}") from None
+        if hashlib.md5(data).hexdigest() != md5:
+            raise ValueError(f"{url}: MD5 {hashlib.md5(data).hexdigest()}, expected {md5} (the published one); "
+                             "not saved")
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, target)
+    return folder
+
+
 def download(name: str, *, timeout: float = 60.0) -> Path:
     """Fetch a corpus of :data:`DOWNLOADS` into :func:`cache_dir`, verify it, return its path.
 
-    Does nothing but verify when the file is already cached.
+    Does nothing but verify when the file is already cached. ``"mnist"`` fetches MNIST's four
+    files into ``cache_dir() / "mnist"`` (MD5-checked) and returns that folder.
 
     Raises:
         ValueError: for an unknown name, or a file whose size or SHA-1 is not the published one.
         ConnectionError: when the download fails (e.g. no network), with the URL to fetch by hand.
     """
+    if name == "mnist":
+        return _download_mnist(timeout)
     spec = DOWNLOADS.get(name)
     if spec is None:
-        raise ValueError(f"no download named {name!r}; choose one of {', '.join(DOWNLOADS)}")
+        raise ValueError(f"no download named {name!r}; choose one of {', '.join([*DOWNLOADS, 'mnist'])}")
     target = cache_dir() / name
     if target.is_file():
         _verified(target.read_bytes(), name, spec)
@@ -367,3 +410,40 @@ def load_mnist1d(*, num_samples: int = 5000, seed: int = 42) -> LabelledData:
         np.random.set_state(np_state)
     return LabelledData(name="mnist1d", x_train=d["x"].astype(np.float32), y_train=d["y"].astype(np.int64),
                         x_test=d["x_test"].astype(np.float32), y_test=d["y_test"].astype(np.int64), n_classes=10)
+
+
+def _read_idx(data: bytes, name: str, ndim: int) -> np.ndarray:
+    """An IDX array of unsigned bytes (MNIST's format): magic 0x0000080N, N big-endian sizes, data."""
+    if len(data) < 4 + 4 * ndim or data[:3] != b"\x00\x00\x08" or data[3] != ndim:
+        raise ValueError(f"{name} is not an IDX file of {ndim}-D unsigned bytes")
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    body = data[4 + 4 * ndim :]
+    if len(body) != int(np.prod(shape)):
+        raise ValueError(f"{name}: header says {shape}, i.e. {int(np.prod(shape))} bytes; the file has {len(body)}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def load_mnist() -> LabelledData:
+    """MNIST's 60,000 training and 10,000 test images (uint8, 28x28) from the cache; never downloads.
+
+    Raises:
+        FileNotFoundError: when ``download("mnist")`` has not been run; the message says so.
+        ValueError: when a cached file is not the published one.
+    """
+    import gzip
+
+    folder = cache_dir() / "mnist"
+    arrays = {}
+    for name, md5 in MNIST_FILES.items():
+        path = folder / name
+        if not path.is_file():
+            raise FileNotFoundError(f"MNIST needs a download, which the course never does by itself: run "
+                                    f"scalingzip.data.download('mnist') once; it is then read from {folder}")
+        raw = path.read_bytes()
+        if hashlib.md5(raw).hexdigest() != md5:
+            raise ValueError(f"{path} does not have the published MD5; delete it and download again")
+        arrays[name] = _read_idx(gzip.decompress(raw), name, 3 if "images" in name else 1)
+    return LabelledData(name="mnist", x_train=arrays["train-images-idx3-ubyte.gz"],
+                        y_train=arrays["train-labels-idx1-ubyte.gz"].astype(np.int64),
+                        x_test=arrays["t10k-images-idx3-ubyte.gz"],
+                        y_test=arrays["t10k-labels-idx1-ubyte.gz"].astype(np.int64), n_classes=10)

@@ -211,3 +211,74 @@ def test_mnist1d_is_generated_locally_deterministically_and_leaves_global_rng_al
     assert small.x_train.shape == (160, 40)
     with pytest.raises(ValueError, match="num_samples"):
         load_mnist1d(num_samples=5)
+
+
+def _idx(array: np.ndarray) -> bytes:
+    header = b"\x00\x00\x08" + bytes([array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def _fake_mnist(monkeypatch, tmp_path, tamper: str | None = None):
+    import gzip
+
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte.gz": rng.integers(0, 256, (6, 28, 28)),
+              "train-labels-idx1-ubyte.gz": rng.integers(0, 10, 6),
+              "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (2, 28, 28)),
+              "t10k-labels-idx1-ubyte.gz": rng.integers(0, 10, 2)}
+    files = {name: gzip.compress(_idx(a), mtime=0) for name, a in arrays.items()}
+    monkeypatch.setattr(_data, "MNIST_FILES", {n: _hashlib.md5(b).hexdigest() for n, b in files.items()})
+    if tamper:
+        files[tamper] = gzip.compress(b"not the file")
+    monkeypatch.setenv("SCALINGZIP_CACHE", str(tmp_path / "cache"))
+    asked = []
+
+    class _Response(_io.BytesIO):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def urlopen(url, timeout):
+        asked.append(url)
+        return _Response(files[url.rsplit("/", 1)[1]])
+
+    monkeypatch.setattr(_data.urllib.request, "urlopen", urlopen)
+    return arrays, asked
+
+
+def test_mnist_is_opt_in_md5_checked_and_then_read_offline(monkeypatch, tmp_path):
+    arrays, asked = _fake_mnist(monkeypatch, tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"download\('mnist'\)"):
+        _data.load_mnist()
+    assert asked == []
+    folder = _data.download("mnist")
+    assert len(asked) == 4 and folder == tmp_path / "cache" / "mnist"
+    m = _data.load_mnist()
+    assert np.array_equal(m.x_train, arrays["train-images-idx3-ubyte.gz"]) and m.x_train.dtype == np.uint8
+    assert np.array_equal(m.y_test, arrays["t10k-labels-idx1-ubyte.gz"]) and m.n_classes == 10
+    _data.download("mnist")
+    assert len(asked) == 4  # cached and verified: no second request
+
+
+def test_a_tampered_mnist_file_is_refused_and_not_saved(monkeypatch, tmp_path):
+    _fake_mnist(monkeypatch, tmp_path, tamper="t10k-images-idx3-ubyte.gz")
+    with pytest.raises(ValueError, match="MD5"):
+        _data.download("mnist")
+    assert not (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
+    with pytest.raises(ValueError, match="not an IDX file"):
+        _data._read_idx(b"\x00\x00\x09\x01" + bytes(8), "x", 1)
+    with pytest.raises(ValueError, match="header says"):
+        _data._read_idx(_idx(np.zeros((3, 2)))[:-1], "x", 2)
+
+
+def test_offline_mnist_download_says_so(monkeypatch, tmp_path):
+    _fake_mnist(monkeypatch, tmp_path)
+
+    def offline(url, timeout):
+        raise _urlerror.URLError("no route to host")
+
+    monkeypatch.setattr(_data.urllib.request, "urlopen", offline)
+    with pytest.raises(ConnectionError, match="are you offline"):
+        _data.download("mnist")

@@ -199,7 +199,8 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
     if name not in STUDIES:
         raise CommandError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)}")
     module = importlib.import_module(STUDIES[name])
-    design = module.study()
+    full = module.study()
+    design = full
     if groups:
         unknown = sorted(set(groups) - set(design))
         if unknown:
@@ -211,7 +212,7 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
         raise CommandError(f"{results} is not a folder")
     pruned = ""
     if prune:
-        keep = {config_key(c) for runs in module.study().values() for c in runs}
+        keep = {config_key(c) for runs in full.values() for c in runs}
         stale = [p for p in results.glob("*.json") if p.stem not in keep] if results.is_dir() else []
         if not dry_run:
             for path in stale:

@@ -322,11 +322,11 @@ def run_sweep(
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be a positive integer; got {workers!r}")
     results = Path(results)
-    todo = {k: c for k, c in _unique(configs).items() if not (results / f"{k}.json").is_file()}
+    unique = _unique(configs)
+    todo = {k: c for k, c in unique.items() if not (results / f"{k}.json").is_file()}
     # longest first (when the configs can estimate it), so that no worker is left with a long tail
     todo = dict(sorted(todo.items(), key=lambda kc: -float(getattr(kc[1], "cost", lambda: 0.0)())))
-    n_all = len(_unique(configs))
-    bar = tqdm(total=n_all, initial=n_all - len(todo), disable=not progress, desc="runs", unit="run",
+    bar = tqdm(total=len(unique), initial=len(unique) - len(todo), disable=not progress, desc="runs", unit="run",
                dynamic_ncols=True)
 
     def store(data: dict[str, Any]) -> None:

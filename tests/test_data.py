@@ -99,6 +99,11 @@ def _fake_download(monkeypatch, tmp_path, payload: bytes, published: bytes | Non
                           sha1=_hashlib.sha1(ref).hexdigest(), source="test")
     monkeypatch.setitem(_data.DOWNLOADS, "enwik8", spec)
     monkeypatch.setenv("SCALINGZIP_CACHE", str(tmp_path / "cache"))
+    return _serve(monkeypatch, lambda url: buf.getvalue())
+
+
+def _serve(monkeypatch, respond):
+    """Replace the network: ``urlopen(url)`` answers ``respond(url)``; returns the list of URLs asked."""
     asked = []
 
     class _Response(_io.BytesIO):
@@ -110,7 +115,7 @@ def _fake_download(monkeypatch, tmp_path, payload: bytes, published: bytes | Non
 
     def urlopen(url, timeout):
         asked.append(url)
-        return _Response(buf.getvalue())
+        return _Response(respond(url))
 
     monkeypatch.setattr(_data.urllib.request, "urlopen", urlopen)
     return asked
@@ -231,21 +236,7 @@ def _fake_mnist(monkeypatch, tmp_path, tamper: str | None = None):
     if tamper:
         files[tamper] = gzip.compress(b"not the file")
     monkeypatch.setenv("SCALINGZIP_CACHE", str(tmp_path / "cache"))
-    asked = []
-
-    class _Response(_io.BytesIO):
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-    def urlopen(url, timeout):
-        asked.append(url)
-        return _Response(files[url.rsplit("/", 1)[1]])
-
-    monkeypatch.setattr(_data.urllib.request, "urlopen", urlopen)
-    return arrays, asked
+    return arrays, _serve(monkeypatch, lambda url: files[url.rsplit("/", 1)[1]])
 
 
 def test_mnist_is_opt_in_md5_checked_and_then_read_offline(monkeypatch, tmp_path):

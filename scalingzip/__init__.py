@@ -18,12 +18,13 @@ Every chapter and lab imports it. One module per concept; import what you need f
   (Hoffmann et al.'s parametric law, its fit and the compute-optimal frontier, with the batched
   L-BFGS of :mod:`~scalingzip.lbfgs`); :mod:`~scalingzip.kaplan` (Kaplan's laws and closed-form
   FLOPs per token); :mod:`~scalingzip.published` (the papers' constants, with citations).
-* :mod:`scalingzip.pixels` - autoregressive pixel models and images coded exactly with them.
+* :mod:`scalingzip.pixels` - autoregressive pixel models and images coded exactly with them (in the
+  ``SZIP`` container), and a classical context coder (LOCO-I's predictor, adaptive contexts).
 * :mod:`scalingzip.sweep` - sweeps of training runs: configs hashed into cache keys, results
   stored as JSON, run in this process, in local processes or on a Dask cluster.
 * :mod:`scalingzip.studies` - the course's scaling studies (:mod:`~scalingzip.studies.nlp`:
   chapter 5's byte-level transformers; :mod:`~scalingzip.studies.cv`: chapter 6's image
-  classifiers), their designs and the configs of their runs.
+  classifiers and pixel models), their designs and the configs of their runs.
 * :mod:`scalingzip.plots` - the course's figure style.
 * :mod:`scalingzip.report` - numbers formatted for the book's prose.
 * :mod:`scalingzip.cli` - the ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands.

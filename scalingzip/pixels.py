@@ -20,6 +20,9 @@ range coder (:mod:`scalingzip.coding.constriction_coder`).
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -34,9 +37,15 @@ __all__ = [
     "PixelModel",
     "PixelModelConfig",
     "causal_offsets",
+    "compress_images",
+    "context_decode",
+    "context_encode",
     "decode_images",
+    "decompress_images",
     "encode_images",
     "image_code_length_bits",
+    "med_predict",
+    "model_checksum",
     "neighbourhood_features",
     "train_pixel_model",
 ]
@@ -233,4 +242,166 @@ def decode_images(model: PixelModel, stream: bytes, n: int) -> np.ndarray:
         raise ValueError(f"stream is truncated or corrupt: the range decoder failed ({err})") from None
     if not decoder.maybe_exhausted():
         raise ValueError("stream has words left after the last pixel: it is corrupt or has trailing data")
+    return out
+
+
+# --- the container: images coded by a pixel model, with checksums ------------------------------
+
+def model_checksum(model: PixelModel) -> str:
+    """SHA-256 (hex) of the model's shape and every parameter's bytes, in a fixed order."""
+    if not isinstance(model, PixelModel):
+        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
+    c = model.config
+    h = hashlib.sha256(repr(sorted(dataclasses.asdict(c).items())).encode())
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().to("cpu").contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+_SHAPE_FIELDS = ("levels", "height", "width", "radius", "hidden", "layers")
+
+
+def compress_images(model: PixelModel, images: np.ndarray) -> bytes:
+    """Code ``images`` with ``model`` into the ``SZIP`` container (model name ``"pixels"``).
+
+    The header stores the model's shape and the first 64 bits of :func:`model_checksum` (the
+    weights themselves are not stored), the number of pixels and the CRC-32 of the images as
+    uint8 bytes in raster order, so :func:`decompress_images` refuses another model and detects
+    a damaged payload instead of returning wrong pixels.
+    """
+    from scalingzip.coding import container
+
+    if not isinstance(model, PixelModel):
+        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
+    c = model.config
+    if c.levels > 256:
+        raise ValueError(f"the container stores pixels as bytes: at most 256 levels, the model has {c.levels}")
+    a = _check_images(images, c.levels)
+    if a.shape[1:] != (c.height, c.width):
+        raise ValueError(f"images are {a.shape[1:]}, the model expects {(c.height, c.width)}")
+    digest = model_checksum(model)
+    params = {**{k: getattr(c, k) for k in _SHAPE_FIELDS},
+              "model_sha_hi": int(digest[:8], 16), "model_sha_lo": int(digest[8:16], 16)}
+    return container.pack("pixels", params, a.astype(np.uint8).tobytes(), encode_images(model, a))
+
+
+def decompress_images(blob: bytes, model: PixelModel) -> np.ndarray:
+    """Invert :func:`compress_images` with the model the images were coded with.
+
+    Raises:
+        ValueError: for a blob of another format or model, a model of another shape or with other
+            weights, or a damaged blob (the container's checks, the range decoder's, and the
+            CRC-32 of the decoded pixels).
+    """
+    from scalingzip.coding import container
+
+    if not isinstance(model, PixelModel):
+        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
+    header = container.unpack(blob)
+    if header.model != "pixels":
+        raise ValueError(f"this blob was made by the {header.model!r} model, not a pixel model")
+    c = model.config
+    stored = {k: header.params[k] for k in _SHAPE_FIELDS}
+    if stored != {k: getattr(c, k) for k in _SHAPE_FIELDS}:
+        raise ValueError(f"these images were coded by a pixel model of shape {stored}, not {c}")
+    digest = model_checksum(model)
+    if (int(digest[:8], 16), int(digest[8:16], 16)) != (header.params["model_sha_hi"], header.params["model_sha_lo"]):
+        raise ValueError("the model's checksum differs from the one the images were coded with: same shape, "
+                         "other weights; pass the model they were coded with")
+    per_image = c.height * c.width
+    if header.n % per_image:
+        raise ValueError(f"header says {header.n} pixels, not a whole number of {c.height}x{c.width} images")
+    images = decode_images(model, header.payload, header.n // per_image)
+    container.check_output(images.astype(np.uint8).tobytes(), header)
+    return images
+
+
+# --- a classical baseline: predict, pick a context, code the residual adaptively ------------------
+
+ACTIVITY_THRESHOLDS = (0, 1, 3, 7, 15, 31, 63)  # local activity bins (8 contexts), as fractions of 255
+
+
+def med_predict(w: int, n: int, nw: int) -> int:
+    """The median edge detector of LOCO-I / JPEG-LS: the west or north neighbour at an edge, else
+    the plane through the three neighbours (``w + n - nw``)."""
+    if nw >= max(w, n):
+        return min(w, n)
+    if nw <= min(w, n):
+        return max(w, n)
+    return w + n - nw
+
+
+def _thresholds(levels: int) -> list[int]:
+    return [round(t * (levels - 1) / 255) for t in ACTIVITY_THRESHOLDS]
+
+
+def _walk_context_coder(images: np.ndarray, levels: int, code) -> None:
+    """Visit every pixel of every image in raster order; ``code(i, r, c, pred, ctx)`` codes it.
+
+    Neighbours outside the image count as 0 (NE beyond the last column: the north pixel). The
+    context is the bin of the local activity ``|w - nw| + |nw - n| + |n - ne|``.
+    """
+    thresholds = _thresholds(levels)
+    n_img, H, W = images.shape
+    for i in range(n_img):
+        img = images[i]
+        for r in range(H):
+            above = img[r - 1] if r else None
+            row = img[r]
+            for c in range(W):
+                w = int(row[c - 1]) if c else 0
+                if above is None:
+                    n = nw = ne = 0
+                else:
+                    n = int(above[c])
+                    nw = int(above[c - 1]) if c else 0
+                    ne = int(above[c + 1]) if c + 1 < W else n
+                activity = abs(w - nw) + abs(nw - n) + abs(n - ne)
+                ctx = bisect.bisect_right(thresholds, activity) - 1 if activity else 0
+                code(i, r, c, med_predict(w, n, nw), ctx)
+
+
+def context_encode(images: np.ndarray, levels: int) -> bytes:
+    """Code images with MED prediction, 8 activity contexts and an adaptive arithmetic coder per
+    context (the course's coder, :class:`~scalingzip.coding.models.AdaptiveModel`): a LOCO-I-like
+    classical image coder, with nothing learned in advance. The residual ``(x - pred) mod levels``
+    is the symbol. Decode with :func:`context_decode`."""
+    from scalingzip.coding.arithmetic import ArithmeticEncoder
+    from scalingzip.coding.models import AdaptiveModel
+
+    a = _check_images(images, levels)
+    models = [AdaptiveModel(levels) for _ in ACTIVITY_THRESHOLDS]
+    encoder = ArithmeticEncoder()
+
+    def code(i: int, r: int, c: int, pred: int, ctx: int) -> None:
+        models[ctx].encode((int(a[i, r, c]) - pred) % levels, encoder)
+
+    _walk_context_coder(a, levels, code)
+    return encoder.finish()
+
+
+def context_decode(stream: bytes, shape: tuple[int, int, int], levels: int) -> np.ndarray:
+    """Decode ``shape = (n, height, width)`` images coded by :func:`context_encode`.
+
+    Raises:
+        ValueError: for a stream that is corrupt, truncated or has trailing bytes.
+    """
+    from scalingzip.coding.arithmetic import ArithmeticDecoder
+    from scalingzip.coding.models import AdaptiveModel
+
+    if len(shape) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
+        raise ValueError(f"shape must be (n, height, width) of non-negative ints; got {shape!r}")
+    if not isinstance(levels, int) or levels < 2:
+        raise ValueError(f"levels must be an int >= 2; got {levels!r}")
+    out = np.zeros(tuple(int(s) for s in shape), dtype=np.int64)
+    models = [AdaptiveModel(levels) for _ in ACTIVITY_THRESHOLDS]
+    decoder = ArithmeticDecoder(stream)
+
+    def code(i: int, r: int, c: int, pred: int, ctx: int) -> None:
+        out[i, r, c] = (models[ctx].decode(decoder) + pred) % levels
+
+    _walk_context_coder(out, levels, code)
+    decoder.finish()
     return out

@@ -76,6 +76,7 @@ SCHEMA = 1  # bump when the meaning of a stored record changes; every key change
 KINDS: dict[str, str] = {
     "lm": "scalingzip.studies.nlp:LMRun",
     "classifier": "scalingzip.studies.cv:ClassifierRun",
+    "pixels": "scalingzip.studies.cv:PixelRun",
 }
 
 

@@ -1,12 +1,14 @@
-"""Pixel models as exact image coders, on real handwritten digits."""
+"""Pixel models and the context coder as exact image coders, on real digits and a real photograph."""
 
 import numpy as np
 import pytest
 import torch
 
-from scalingzip.data import load_digits
-from scalingzip.pixels import (PixelModel, PixelModelConfig, causal_offsets, decode_images, encode_images,
-                               image_code_length_bits, neighbourhood_features, train_pixel_model)
+from scalingzip.coding import container
+from scalingzip.data import load_digits, load_sample_images
+from scalingzip.pixels import (PixelModel, PixelModelConfig, causal_offsets, compress_images, context_decode,
+                               context_encode, decode_images, decompress_images, encode_images,
+                               image_code_length_bits, med_predict, neighbourhood_features, train_pixel_model)
 
 DIGITS = load_digits()
 CONFIG = PixelModelConfig(levels=17, height=8, width=8, hidden=16)
@@ -66,3 +68,59 @@ def test_damaged_streams_and_bad_inputs_are_refused(trained):
         encode_images(trained, images.astype(float))
     with pytest.raises(ValueError, match="hidden"):
         PixelModelConfig(levels=17, height=8, width=8, hidden=-1)
+
+
+def test_the_container_round_trips_and_detects_every_flipped_bit_of_the_payload(trained):
+    images = DIGITS.x_test[:6]
+    blob = compress_images(trained, images)
+    assert np.array_equal(decompress_images(blob, trained), images)
+    header = container.unpack(blob)
+    assert header.model == "pixels" and header.n == images.size
+    start = len(blob) - len(header.payload)
+    for bit in range(8 * len(header.payload)):
+        damaged = bytearray(blob)
+        damaged[start + bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(ValueError):
+            decompress_images(bytes(damaged), trained)
+    with pytest.raises(ValueError, match="corrupt header"):
+        decompress_images(blob[:8] + bytes([blob[8] ^ 1]) + blob[9:], trained)  # in the model name
+
+
+def test_the_container_refuses_another_model_and_other_blobs(trained):
+    blob = compress_images(trained, DIGITS.x_test[:4])
+    other = PixelModel(CONFIG, seed=1)
+    with pytest.raises(ValueError, match="other weights"):
+        decompress_images(blob, other)
+    with pytest.raises(ValueError, match="shape"):
+        decompress_images(blob, PixelModel(PixelModelConfig(levels=17, height=8, width=8, hidden=8)))
+    with pytest.raises(ValueError, match="not a pixel model"):
+        decompress_images(container.compress(b"hello", "order0"), trained)
+    with pytest.raises(ValueError, match="scalingzip.pixels.decompress_images"):
+        container.decompress(blob)
+    with pytest.raises(ValueError, match="scalingzip.pixels.compress_images"):
+        container.compress(b"abc", "pixels")
+
+
+def test_the_median_edge_detector():
+    assert med_predict(10, 20, 25) == 10  # nw above both: an edge, take the smaller
+    assert med_predict(10, 20, 5) == 20  # nw below both: take the larger
+    assert med_predict(10, 20, 15) == 15  # in between: the plane w + n - nw
+
+
+def test_the_context_coder_round_trips_real_images_and_refuses_damage():
+    images = DIGITS.x_test[:40].astype(np.int64)
+    stream = context_encode(images, 17)
+    assert np.array_equal(context_decode(stream, images.shape, 17), images)
+    assert 8 * len(stream) < images.size * np.log2(17)
+    photo = np.asarray(load_sample_images()["flower"][100:164, 200:296, 1])  # a real 64 x 96 crop
+    stream = context_encode(photo[None], 256)
+    assert np.array_equal(context_decode(stream, (1, *photo.shape), 256)[0], photo)
+    assert 8 * len(stream) < 0.8 * 8 * photo.size  # predictable: well under 8 bits per pixel
+    with pytest.raises(ValueError):
+        context_decode(stream[:-3], (1, *photo.shape), 256)
+    with pytest.raises(ValueError):
+        context_decode(stream + b"\x00", (1, *photo.shape), 256)
+    with pytest.raises(ValueError, match="0..16"):
+        context_encode(np.full((1, 4, 4), 17), 17)
+    with pytest.raises(ValueError, match="shape"):
+        context_decode(stream, (64, 96), 256)

@@ -1,12 +1,18 @@
-"""The classifier runs of the vision sweeps."""
+"""The classifier and pixel-model runs of the vision study, its design and its committed results."""
 
 import dataclasses
+from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
-from scalingzip.studies.cv import ClassifierRun, build_classifier
-from scalingzip.sweep import config_from_dict, config_key, config_to_dict, run
+from scalingzip.studies import cv
+from scalingzip.studies.cv import ClassifierRun, PixelRun, build_classifier
+from scalingzip.sweep import config_from_dict, config_key, config_to_dict, load_records, run
+
+STUDY_RESULTS = Path(__file__).resolve().parents[1] / "results" / "cv"
+RERUN_RTOL = 0.005  # machines whose floating-point kernels differ agree to this; the same machine exactly
 
 
 def test_the_cnn_flattens_and_sizes_its_linear_layer_from_the_input():
@@ -39,15 +45,65 @@ def test_bad_classifier_configs_are_refused():
 
 
 
-def test_the_cv_study_design():
-    from scalingzip.studies import cv
+def test_early_stopping_stops_and_keeps_the_best_checkpoint():
+    config = ClassifierRun(dataset="digits", arch="cnn", width=16, n_train=36, steps=3000, patience=3)
+    model, metrics = config.train("cpu")
+    assert metrics["steps_run"] < config.steps  # 36 examples overfit long before 3,000 steps
+    val = dict(metrics["val_curve"])
+    assert metrics["best_step"] in val and val[metrics["best_step"]] == min(val.values())
+    assert metrics["val_bits_per_label"] == pytest.approx(min(val.values()), abs=1e-6)
+    evals_after_best = [s for s in val if s > metrics["best_step"]]
+    assert len(evals_after_best) == config.patience  # it stopped at the first chance
+    assert not model.training
 
+
+def test_a_pixel_run_codes_the_test_digits_exactly_and_learns():
+    config = PixelRun(hidden=4, layers=1, steps=40, lr=1e-2, evals=5)
+    record = run(config, device="cpu")
+    assert record.metrics == run(config, device="cpu").metrics
+    # the coded size is the container's, decoded and compared inside the run
+    assert record["test_bits_per_pixel"] < record["coded_bits_per_pixel"] < record["test_bits_per_pixel"] + 0.1
+    assert record["test_bits_per_pixel"] < np.log2(17)
+    with pytest.raises(ValueError, match="exceeds"):
+        run(dataclasses.replace(config, n_train=5000), device="cpu")
+    with pytest.raises(ValueError, match="layers"):
+        PixelRun(hidden=4, layers=0)
+
+
+def test_the_cv_study_design():
     groups = cv.study()
     for dataset in cv.DATASETS:
         pool = len(cv.split_pool(len(cv.load_dataset(dataset)[0].y_train))[1])
-        sizes = [r.n_train for r in groups["data"] if r.dataset == dataset and r.label_noise == 0]
-        assert len(sizes) >= 5 and max(sizes) <= pool
+        sizes = sorted({r.n_train or pool for r in groups["data"] if r.dataset == dataset and r.label_noise == 0})
+        assert len(sizes) >= 6 and sizes[-1] == pool
+        assert all(b == pytest.approx(2 * a, abs=1) for a, b in zip(sizes, sizes[1:]))  # doublings
         for arch in cv.ARCHS:
-            assert len([r for r in groups["width"] if r.dataset == dataset and r.arch == arch]) >= 6
+            assert len({r.width for r in groups["width"] if r.dataset == dataset and r.arch == arch}) >= 6
     assert {r.label_noise for r in groups["data"]} == set(cv.LABEL_NOISE)
+    for name, runs in groups.items():  # three seeds for every point
+        points = {}
+        for r in runs:
+            points.setdefault(dataclasses.replace(r, seed=0), set()).add(r.seed)
+        assert set(map(frozenset, points.values())) == {frozenset(cv.SEEDS)}, name
     assert len(cv.all_runs()) == len(set(cv.all_runs()))
+
+
+def test_the_committed_study_is_complete_and_consistent():
+    records = load_records(STUDY_RESULTS, cv.all_runs())  # raises if a run has no record
+    assert len(records) == len(cv.all_runs()) == len(list(STUDY_RESULTS.glob("*.json")))
+    for r in records:
+        assert r.threads == 1
+        if isinstance(r.config, ClassifierRun):
+            assert 0 <= r["test_error"] <= 1 and r["test_bits_per_label"] > 0
+            assert r["best_step"] <= r["steps_run"] <= r.config.steps
+        else:
+            assert r["test_bits_per_pixel"] < r["coded_bits_per_pixel"] < r["test_bits_per_pixel"] + 0.1
+
+
+def test_rerunning_the_cheapest_committed_runs_reproduces_them():
+    records = load_records(STUDY_RESULTS, cv.all_runs())
+    for kind in (ClassifierRun, PixelRun):
+        stored = min((r for r in records if isinstance(r.config, kind)), key=lambda r: r.wall_seconds)
+        fresh = run(stored.config, device="cpu")
+        metric = "test_bits_per_label" if kind is ClassifierRun else "test_bits_per_pixel"
+        assert fresh[metric] == pytest.approx(stored[metric], rel=RERUN_RTOL), (stored.key, fresh[metric])

@@ -99,8 +99,17 @@ MODELS: dict[str, ModelSpec] = {
             "first_block", "max_block", "steps_per_kib_x1000", "batch_size", "seq_len", "lr_x1e6", "seed")),
         description="a byte-level transformer trained while it codes (scalingzip.lm.prequential_encode)",
     ),
+    # Written by scalingzip.pixels: images (uint8, raster order) coded by a pretrained pixel model.
+    "pixels": ModelSpec(
+        name="pixels",
+        defaults=tuple((k, 0) for k in (
+            "levels", "height", "width", "radius", "hidden", "layers", "model_sha_hi", "model_sha_lo")),
+        description="images coded by a pretrained autoregressive pixel model (scalingzip.pixels.compress_images)",
+    ),
 }
-PYTORCH_MODELS = ("lm", "lm-online")
+# models whose blobs need a PyTorch model to decode, and the function that decodes them
+PYTORCH_MODELS = {"lm": "scalingzip.lm.decompress_with_model", "lm-online": "scalingzip.lm.prequential_decode",
+                  "pixels": "scalingzip.pixels.decompress_images"}
 
 _ADAPTIVE_FACTORIES: dict[str, Callable[..., Model]] = {
     "order0": lambda **p: AdaptiveModel(256, **p),
@@ -169,7 +178,7 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int], 
             raise ValueError(f"corrupt header: {err}") from None
     if model in PYTORCH_MODELS:
         raise ValueError(f"this blob was made by the {model!r} model, which needs PyTorch: decompress it with "
-                         "scalingzip.lm (or python -m scalingzip decompress)")
+                         f"{PYTORCH_MODELS[model]}" + (" (or python -m scalingzip decompress)" if model != "pixels" else ""))
     try:
         m = _ADAPTIVE_FACTORIES[model](**params)
     except (TypeError, ValueError) as err:
@@ -196,8 +205,8 @@ def compress(data: bytes, model: str = "ppm", *, progress: bool = False, **param
         raise TypeError(f"data must be bytes, got {type(data).__name__}; encode text first (s.encode('utf-8'))")
     data = bytes(data)
     if model in PYTORCH_MODELS:
-        raise ValueError(f"model {model!r} needs a PyTorch model: use scalingzip.lm (compress_with_model or "
-                         "prequential_encode)")
+        raise ValueError(f"model {model!r} needs a PyTorch model: use "
+                         f"{PYTORCH_MODELS[model].replace('decompress', 'compress').replace('decode', 'encode')}")
     if model == "mixing" and not params.get("table_bits"):
         from .mixing import table_bits_for
 

@@ -1,15 +1,18 @@
-"""Image classifiers for the vision chapter's scaling sweeps (run through :mod:`scalingzip.sweep`).
+"""The vision chapter's scaling study: image classifiers and pixel models, run through :mod:`scalingzip.sweep`.
 
-A run trains one classifier (an MLP or a small CNN) on a real offline dataset of
+A :class:`ClassifierRun` trains one classifier (an MLP or a small CNN) on a real offline dataset of
 :mod:`scalingzip.data` (the 8x8 handwritten digits, or MNIST-1D generated locally) and measures it
 on the held-out test part: the test loss in **bits per label**, which is the code length of the
-test labels given the images under the model, and the test error.
+test labels given the images under the model, and the test error. A :class:`PixelRun` trains an
+autoregressive pixel model (:mod:`scalingzip.pixels`) on the digits and codes the test digits with
+it, exactly: **bits per pixel**.
 
 The training split is cut once, by a fixed seed, into a validation part (:data:`VAL_FRACTION`)
 and a pool from which each run takes its ``n_train`` examples. Training stops early in the sense
-of Kaplan et al.'s data-limited laws: the weights kept are those of the evaluation with the
-lowest validation loss, so a small training set gives a model that stopped before overfitting,
-not one that memorised its labels.
+of Kaplan et al.'s data-limited laws: the validation loss is evaluated at ``evals`` geometrically
+spaced steps, training ends after ``patience`` evaluations without improvement, and the weights
+kept are those of the evaluation with the lowest validation loss, so a small training set gives a
+model that stopped before overfitting, not one that memorised its labels.
 
 The CNN is written with an explicit ``flatten`` between the convolutions and the linear layer,
 and its linear layer's width is computed from the input shape, not typed in: the two mistakes of
@@ -30,7 +33,7 @@ from torch.nn import functional as F
 
 from scalingzip.data import LabelledData, load_digits, load_mnist1d
 
-__all__ = ["ARCHS", "DATASETS", "ClassifierRun", "TRAIN_SIZES", "WIDTHS", "all_runs", "build_classifier", "load_dataset",
+__all__ = ["ARCHS", "DATASETS", "ClassifierRun", "PixelRun", "TRAIN_SIZES", "WIDTHS", "all_runs", "build_classifier", "load_dataset",
            "study"]
 
 LN2 = math.log(2.0)
@@ -83,12 +86,13 @@ class ClassifierRun:
     label_noise: float = 0.0  # fraction of training and validation labels replaced by random ones
     seed: int = 0  # seeds the weights, the subset, the noise and the batches
     evals: int = 30  # validation evaluations along training (early stopping picks the best)
+    patience: int = 6  # stop once this many evaluations in a row have not improved on the best
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS or self.arch not in ARCHS:
             raise ValueError(f"dataset must be one of {DATASETS} and arch one of {ARCHS}")
-        if self.n_train < 0 or self.steps < 1 or self.batch_size < 1 or self.evals < 1 or not self.lr > 0:
-            raise ValueError("n_train must be >= 0, steps, batch_size and evals >= 1, lr > 0")
+        if self.n_train < 0 or min(self.steps, self.batch_size, self.evals, self.patience) < 1 or not self.lr > 0:
+            raise ValueError("n_train must be >= 0, steps, batch_size, evals and patience >= 1, lr > 0")
         if not 0 <= self.label_noise < 1:
             raise ValueError(f"label_noise must be in [0, 1); got {self.label_noise}")
 
@@ -96,6 +100,11 @@ class ClassifierRun:
         return self.steps * self.batch_size * self.width
 
     def execute(self, device: torch.device) -> dict[str, Any]:
+        return self.train(device)[1]
+
+    def train(self, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+        """Train and measure; return the model (the kept checkpoint, in eval mode) and the metrics."""
+        device = torch.device(device)
         data, shape = load_dataset(self.dataset)
         scale = 16.0 if self.dataset == "digits" else 1.0  # digits: grey levels 0-16
 
@@ -131,7 +140,7 @@ class ClassifierRun:
 
         best = (validate(), 0, copy.deepcopy(model.state_dict()))
         val_curve = [(0, round(best[0], 6))]
-        train_bits = np.empty(self.steps)
+        train_bits = []
         for step in range(self.steps):
             model.train()
             b = torch.randint(0, n, (min(self.batch_size, n),), generator=g).to(device)
@@ -139,12 +148,14 @@ class ClassifierRun:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            train_bits[step] = loss.item() / LN2
+            train_bits.append(loss.item() / LN2)
             if step + 1 in eval_steps:
                 val = validate()
                 val_curve.append((step + 1, round(val, 6)))
                 if val < best[0]:
                     best = (val, step + 1, copy.deepcopy(model.state_dict()))
+                elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - self.patience:
+                    break  # no improvement in the last `patience` evaluations
         model.load_state_dict(best[2])
         model.eval()
         with torch.no_grad():
@@ -152,17 +163,111 @@ class ClassifierRun:
             test_bits = F.cross_entropy(logits, y_test).item() / LN2
             test_error = (logits.argmax(1) != y_test).float().mean().item()
             train_error = (model(x).argmax(1) != y).float().mean().item()
-        bins = np.array_split(train_bits, min(50, self.steps))
-        return {
+        bins = np.array_split(np.array(train_bits), min(50, len(train_bits)))
+        return model, {
             "test_bits_per_label": test_bits,  # code length of a test label given its image
             "test_error": test_error,
             "train_error": train_error,
             "val_bits_per_label": best[0],
             "best_step": best[1],
+            "steps_run": len(train_bits),
             "n_train": n,
             "n_val": len(val_idx),
             "n_test": len(data.y_test),
             "params": sum(p.numel() for p in model.parameters()),
+            "train_curve_bits": [round(float(c.mean()), 6) for c in bins],
+            "val_curve": val_curve,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class PixelRun:
+    """An autoregressive pixel model (:mod:`scalingzip.pixels`) trained on the digits' training
+    pool and measured as a compressor of the test images: bits per pixel, ideal and coded exactly.
+
+    Early stopping as for :class:`ClassifierRun`: the validation part of the training split picks
+    the evaluation with the lowest code length.
+    """
+
+    hidden: int  # hidden width; 0: a linear softmax model
+    layers: int = 2
+    radius: int = 2
+    n_train: int = 0  # training images, the first n of the pool's seeded shuffle; 0: the whole pool
+    steps: int = 10_000
+    batch_size: int = 32  # images per step (64 pixels each)
+    lr: float = 3e-3
+    seed: int = 0
+    evals: int = 30
+    patience: int = 6
+
+    def __post_init__(self) -> None:
+        if self.hidden < 0 or self.n_train < 0:
+            raise ValueError("hidden and n_train must be >= 0")
+        if min(self.layers, self.radius, self.steps, self.batch_size, self.evals, self.patience) < 1 or not self.lr > 0:
+            raise ValueError("layers, radius, steps, batch_size, evals and patience must be >= 1, lr > 0")
+
+    def cost(self) -> float:
+        return self.steps * self.batch_size * (self.hidden + 8) * self.layers
+
+    def execute(self, device: torch.device) -> dict[str, Any]:
+        from scalingzip import pixels
+
+        data = load_digits()
+        levels, (H, W) = 17, data.x_train.shape[1:]
+        val_idx, pool = split_pool(len(data.x_train))
+        rng = np.random.default_rng(self.seed)
+        n = len(pool) if self.n_train == 0 else self.n_train
+        if n > len(pool):
+            raise ValueError(f"n_train={n} exceeds the {len(pool)} images of the digits training pool")
+        train = data.x_train[pool[rng.permutation(len(pool))[:n]]]
+        config = pixels.PixelModelConfig(levels=levels, height=H, width=W, radius=self.radius,
+                                         hidden=self.hidden, layers=self.layers)
+        model = pixels.PixelModel(config, seed=self.seed)
+        feats = pixels.neighbourhood_features(train, levels, self.radius)
+        targets = torch.from_numpy(train.reshape(n, -1).astype(np.int64))
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        g = torch.Generator().manual_seed(self.seed)
+        eval_steps = set(np.unique(np.geomspace(1, self.steps, self.evals).round().astype(int)).tolist())
+
+        def bits_per_pixel(images: np.ndarray) -> float:
+            model.eval()
+            return pixels.image_code_length_bits(model, images) / images.size
+
+        x_val = data.x_train[val_idx]
+        best = (bits_per_pixel(x_val), 0, copy.deepcopy(model.state_dict()))
+        val_curve = [(0, round(best[0], 6))]
+        train_bits = []
+        for step in range(self.steps):
+            model.train()
+            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g)
+            loss = F.cross_entropy(model(feats[b]).reshape(-1, levels), targets[b].reshape(-1))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            train_bits.append(loss.item() / LN2)
+            if step + 1 in eval_steps:
+                val = bits_per_pixel(x_val)
+                val_curve.append((step + 1, round(val, 6)))
+                if val < best[0]:
+                    best = (val, step + 1, copy.deepcopy(model.state_dict()))
+                elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - self.patience:
+                    break
+        model.load_state_dict(best[2])
+        model.eval()
+        blob = pixels.compress_images(model, data.x_test)
+        if not np.array_equal(pixels.decompress_images(blob, model), data.x_test):
+            raise RuntimeError("the pixel model's code did not round-trip")  # cannot happen; checked anyway
+        bins = np.array_split(np.array(train_bits), min(50, len(train_bits)))
+        return {
+            "test_bits_per_pixel": bits_per_pixel(data.x_test),  # ideal code length under the model
+            "coded_bits_per_pixel": 8 * len(blob) / data.x_test.size,  # the container, header included
+            "train_bits_per_pixel": bits_per_pixel(train),
+            "val_bits_per_pixel": best[0],
+            "best_step": best[1],
+            "steps_run": len(train_bits),
+            "n_train": n,
+            "n_test": len(data.x_test),
+            "params": model.n_params,
             "train_curve_bits": [round(float(c.mean()), 6) for c in bins],
             "val_curve": val_curve,
         }
@@ -182,27 +287,35 @@ def split_pool(n: int) -> tuple[np.ndarray, np.ndarray]:
 # --- the study of chapter 6 ----------------------------------------------------------------------
 
 WIDTHS = {"mlp": (4, 8, 16, 32, 64, 128, 256), "cnn": (2, 4, 8, 16, 32, 64)}
-TRAIN_SIZES = {"digits": (36, 72, 144, 288, 575, 1150), "mnist1d": (100, 200, 400, 800, 1600, 3200)}
+# halvings of each training pool (1,150 digits, 3,200 MNIST-1D); 0 is the whole pool, so the largest
+# point of a data sweep is the same run as the width sweep's model of that width
+TRAIN_SIZES = {"digits": (36, 72, 144, 288, 575, 0), "mnist1d": (100, 200, 400, 800, 1600, 0)}
 DATA_SWEEP_WIDTH = 32  # the CNN of the data-size sweeps
 LABEL_NOISE = (0.0, 0.2)  # the data-size sweeps with clean and with partly random labels
-STEPS = 1500
+STEPS = 6000
 LR = 3e-3
+SEEDS = (0, 1, 2)  # every point of the design is trained from three seeds
 
 
-def study() -> dict[str, list[ClassifierRun]]:
-    """The runs of chapter 6, by group: model size, data size (clean and noisy labels), seeds."""
+PIXEL_WIDTHS = (0, 4, 8, 16, 32, 64, 128, 256)  # hidden width of the pixel models; 0: linear
+PIXEL_TRAIN_SIZES = (36, 72, 144, 288, 575, 0)  # training images of the pixel-model data sweep
+
+
+def study() -> dict[str, list[ClassifierRun | PixelRun]]:
+    """The runs of chapter 6, by group: model size (MLP and CNN widths on the whole pool) and data
+    size (the CNN of width :data:`DATA_SWEEP_WIDTH`, clean and noisy labels), each from three seeds."""
     base = dict(steps=STEPS, lr=LR)
-    groups: dict[str, list[ClassifierRun]] = {
-        "width": [ClassifierRun(dataset=d, arch=a, width=w, **base)
-                  for d in DATASETS for a in ARCHS for w in WIDTHS[a]],
-        "data": [ClassifierRun(dataset=d, arch="cnn", width=DATA_SWEEP_WIDTH, n_train=n, label_noise=noise, **base)
-                 for d in DATASETS for noise in LABEL_NOISE for n in TRAIN_SIZES[d]],
-        "seeds": [ClassifierRun(dataset=d, arch=a, width=w, seed=s, **base)
-                  for d in DATASETS for a, w in (("mlp", 32), ("cnn", 8)) for s in (1, 2)],
+    return {
+        "width": [ClassifierRun(dataset=d, arch=a, width=w, seed=s, **base)
+                  for d in DATASETS for a in ARCHS for w in WIDTHS[a] for s in SEEDS],
+        "data": [ClassifierRun(dataset=d, arch="cnn", width=DATA_SWEEP_WIDTH, n_train=n, label_noise=noise, seed=s,
+                               **base)
+                 for d in DATASETS for noise in LABEL_NOISE for n in TRAIN_SIZES[d] for s in SEEDS],
+        "pixels": [PixelRun(hidden=h, seed=s) for h in PIXEL_WIDTHS for s in SEEDS],
+        "pixels-data": [PixelRun(hidden=64, n_train=n, seed=s) for n in PIXEL_TRAIN_SIZES for s in SEEDS],
     }
-    return groups
 
 
-def all_runs() -> list[ClassifierRun]:
+def all_runs() -> list[ClassifierRun | PixelRun]:
     """Every run of :func:`study` once, in a stable order."""
     return list(dict.fromkeys(r for runs in study().values() for r in runs))

@@ -20,11 +20,14 @@ Every chapter and lab imports it. One module per concept; import what you need f
   FLOPs per token); :mod:`~scalingzip.published` (the papers' constants, with citations).
 * :mod:`scalingzip.pixels` - autoregressive pixel models and images coded exactly with them (in the
   ``SZIP`` container), and a classical context coder (LOCO-I's predictor, adaptive contexts).
+* :mod:`scalingzip.pruning` - pruning (unstructured, structured, gradual, lottery tickets),
+  quantisation, and a network's own weights coded exactly.
 * :mod:`scalingzip.sweep` - sweeps of training runs: configs hashed into cache keys, results
   stored as JSON, run in this process, in local processes or on a Dask cluster.
 * :mod:`scalingzip.studies` - the course's scaling studies (:mod:`~scalingzip.studies.nlp`:
   chapter 5's byte-level transformers; :mod:`~scalingzip.studies.cv`: chapter 6's image
-  classifiers and pixel models), their designs and the configs of their runs.
+  classifiers and pixel models; :mod:`~scalingzip.studies.pruning`: chapter 7's pruned
+  classifiers), their designs and the configs of their runs.
 * :mod:`scalingzip.plots` - the course's figure style.
 * :mod:`scalingzip.report` - numbers formatted for the book's prose.
 * :mod:`scalingzip.cli` - the ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands.

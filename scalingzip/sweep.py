@@ -77,6 +77,8 @@ KINDS: dict[str, str] = {
     "lm": "scalingzip.studies.nlp:LMRun",
     "classifier": "scalingzip.studies.cv:ClassifierRun",
     "pixels": "scalingzip.studies.cv:PixelRun",
+    "prune": "scalingzip.studies.pruning:PruneRun",
+    "pixels-prune": "scalingzip.studies.pruning:PrunedPixelRun",
 }
 
 

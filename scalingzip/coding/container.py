@@ -106,10 +106,16 @@ MODELS: dict[str, ModelSpec] = {
             "levels", "height", "width", "radius", "hidden", "layers", "model_sha_hi", "model_sha_lo")),
         description="images coded by a pretrained autoregressive pixel model (scalingzip.pixels.compress_images)",
     ),
+    # Written by scalingzip.pruning: a network's own weights (masks, quantised values, the rest).
+    "weights": ModelSpec(
+        name="weights",
+        defaults=tuple((k, 0) for k in ("method", "bits", "n_layers", "n_params")),
+        description="a network's weights, pruned, quantised and arithmetic-coded (scalingzip.pruning.encode_weights)",
+    ),
 }
 # models whose blobs need a PyTorch model to decode, and the function that decodes them
 PYTORCH_MODELS = {"lm": "scalingzip.lm.decompress_with_model", "lm-online": "scalingzip.lm.prequential_decode",
-                  "pixels": "scalingzip.pixels.decompress_images"}
+                  "pixels": "scalingzip.pixels.decompress_images", "weights": "scalingzip.pruning.decode_weights"}
 
 _ADAPTIVE_FACTORIES: dict[str, Callable[..., Model]] = {
     "order0": lambda **p: AdaptiveModel(256, **p),
@@ -178,7 +184,7 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int], 
             raise ValueError(f"corrupt header: {err}") from None
     if model in PYTORCH_MODELS:
         raise ValueError(f"this blob was made by the {model!r} model, which needs PyTorch: decompress it with "
-                         f"{PYTORCH_MODELS[model]}" + (" (or python -m scalingzip decompress)" if model != "pixels" else ""))
+                         f"{PYTORCH_MODELS[model]}" + (" (or python -m scalingzip decompress)" if model.startswith("lm") else ""))
     try:
         m = _ADAPTIVE_FACTORIES[model](**params)
     except (TypeError, ValueError) as err:

@@ -1,7 +1,9 @@
 """The course's scaling studies: each module defines its runs, its design and its analysis.
 
 * :mod:`scalingzip.studies.nlp` - byte-level transformers on ``python-docs`` (chapter 5).
-* :mod:`scalingzip.studies.cv` - image classifiers on the digits and MNIST-1D (chapter 6).
+* :mod:`scalingzip.studies.cv` - image classifiers on the digits and MNIST-1D, and pixel models
+  of the digits (chapter 6).
+* :mod:`scalingzip.studies.pruning` - classifiers pruned, quantised and coded (chapter 7).
 
 Run one with ``python -m scalingzip sweep NAME``; the records land in ``results/NAME/``.
 """
@@ -9,4 +11,5 @@ Run one with ``python -m scalingzip sweep NAME``; the records land in ``results/
 STUDIES = {
     "nlp": "scalingzip.studies.nlp",
     "cv": "scalingzip.studies.cv",
+    "pruning": "scalingzip.studies.pruning",
 }

@@ -210,6 +210,10 @@ class PixelRun:
         return self.steps * self.batch_size * (self.hidden + 8) * self.layers
 
     def execute(self, device: torch.device) -> dict[str, Any]:
+        return self.train(device)[1]
+
+    def train(self, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+        """Train, code the test digits; return the model (best checkpoint, eval mode) and the metrics."""
         from scalingzip import pixels
 
         data = load_digits()
@@ -258,7 +262,7 @@ class PixelRun:
         if not np.array_equal(pixels.decompress_images(blob, model), data.x_test):
             raise RuntimeError("the pixel model's code did not round-trip")  # cannot happen; checked anyway
         bins = np.array_split(np.array(train_bits), min(50, len(train_bits)))
-        return {
+        return model, {
             "test_bits_per_pixel": bits_per_pixel(data.x_test),  # ideal code length under the model
             "coded_bits_per_pixel": 8 * len(blob) / data.x_test.size,  # the container, header included
             "train_bits_per_pixel": bits_per_pixel(train),

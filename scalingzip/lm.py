@@ -375,9 +375,14 @@ def lm_decode(model: ByteTransformer, stream: bytes, n: int, *, progress: bool =
 
 def model_checksum(model: ByteTransformer) -> str:
     """SHA-256 (hex) of the model's shape and every parameter's bytes, in a fixed order."""
-    model = _check_model(model)
-    h = hashlib.sha256(repr(sorted(asdict(model.config).items())).encode())
-    for name, tensor in sorted(model.state_dict().items()):
+    return weights_checksum(_check_model(model))
+
+
+def weights_checksum(module: torch.nn.Module) -> str:
+    """SHA-256 (hex) of ``module.config`` (a dataclass) and every tensor of its state, in a fixed
+    order: the check that a decoder holds the model an encoder used (any model with a config)."""
+    h = hashlib.sha256(repr(sorted(asdict(module.config).items())).encode())
+    for name, tensor in sorted(module.state_dict().items()):
         t = tensor.detach().to("cpu").contiguous()
         h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
         h.update(t.numpy().tobytes())

@@ -21,8 +21,6 @@ range coder (:mod:`scalingzip.coding.constriction_coder`).
 from __future__ import annotations
 
 import bisect
-import dataclasses
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -32,6 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from scalingzip.lm import _one_thread  # the coder's floats must not depend on the thread count
+from scalingzip.lm import weights_checksum
 
 __all__ = [
     "PixelModel",
@@ -251,13 +250,7 @@ def model_checksum(model: PixelModel) -> str:
     """SHA-256 (hex) of the model's shape and every parameter's bytes, in a fixed order."""
     if not isinstance(model, PixelModel):
         raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
-    c = model.config
-    h = hashlib.sha256(repr(sorted(dataclasses.asdict(c).items())).encode())
-    for name, tensor in sorted(model.state_dict().items()):
-        t = tensor.detach().to("cpu").contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
+    return weights_checksum(model)
 
 
 _SHAPE_FIELDS = ("levels", "height", "width", "radius", "hidden", "layers")

@@ -113,9 +113,13 @@ MODELS: dict[str, ModelSpec] = {
         description="a network's weights, pruned, quantised and arithmetic-coded (scalingzip.pruning.encode_weights)",
     ),
 }
-# models whose blobs need a PyTorch model to decode, and the function that decodes them
-PYTORCH_MODELS = {"lm": "scalingzip.lm.decompress_with_model", "lm-online": "scalingzip.lm.prequential_decode",
-                  "pixels": "scalingzip.pixels.decompress_images", "weights": "scalingzip.pruning.decode_weights"}
+# models whose blobs need PyTorch: (the function that writes them, the function that reads them)
+PYTORCH_MODELS = {
+    "lm": ("scalingzip.lm.compress_with_model", "scalingzip.lm.decompress_with_model"),
+    "lm-online": ("scalingzip.lm.prequential_encode", "scalingzip.lm.prequential_decode"),
+    "pixels": ("scalingzip.pixels.compress_images", "scalingzip.pixels.decompress_images"),
+    "weights": ("scalingzip.pruning.encode_weights", "scalingzip.pruning.decode_weights"),
+}
 
 _ADAPTIVE_FACTORIES: dict[str, Callable[..., Model]] = {
     "order0": lambda **p: AdaptiveModel(256, **p),
@@ -184,7 +188,7 @@ def _decode_payload(payload: bytes, n: int, model: str, params: dict[str, int], 
             raise ValueError(f"corrupt header: {err}") from None
     if model in PYTORCH_MODELS:
         raise ValueError(f"this blob was made by the {model!r} model, which needs PyTorch: decompress it with "
-                         f"{PYTORCH_MODELS[model]}" + (" (or python -m scalingzip decompress)" if model.startswith("lm") else ""))
+                         f"{PYTORCH_MODELS[model][1]}" + (" (or python -m scalingzip decompress)" if model.startswith("lm") else ""))
     try:
         m = _ADAPTIVE_FACTORIES[model](**params)
     except (TypeError, ValueError) as err:
@@ -211,8 +215,7 @@ def compress(data: bytes, model: str = "ppm", *, progress: bool = False, **param
         raise TypeError(f"data must be bytes, got {type(data).__name__}; encode text first (s.encode('utf-8'))")
     data = bytes(data)
     if model in PYTORCH_MODELS:
-        raise ValueError(f"model {model!r} needs a PyTorch model: use "
-                         f"{PYTORCH_MODELS[model].replace('decompress', 'compress').replace('decode', 'encode')}")
+        raise ValueError(f"model {model!r} needs a PyTorch model: use {PYTORCH_MODELS[model][0]}")
     if model == "mixing" and not params.get("table_bits"):
         from .mixing import table_bits_for
 

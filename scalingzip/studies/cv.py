@@ -129,54 +129,35 @@ class ClassifierRun:
         model = build_classifier(self.arch, self.width, shape, data.n_classes).to(device)
         opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         g = torch.Generator().manual_seed(self.seed)
-        # evaluations at geometrically spaced steps (small data overfits within tens of steps), and
-        # before the first step, so that early stopping can always fall back on the initial model
-        eval_steps = set(np.unique(np.geomspace(1, self.steps, self.evals).round().astype(int)).tolist())
+
+        def train_step() -> torch.Tensor:
+            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g).to(device)
+            return F.cross_entropy(model(x[b]), y[b])
 
         def validate() -> float:
-            model.eval()
             with torch.no_grad():
                 return F.cross_entropy(model(x_val), y_val).item() / LN2
 
-        best = (validate(), 0, copy.deepcopy(model.state_dict()))
-        val_curve = [(0, round(best[0], 6))]
-        train_bits = []
-        for step in range(self.steps):
-            model.train()
-            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g).to(device)
-            loss = F.cross_entropy(model(x[b]), y[b])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            train_bits.append(loss.item() / LN2)
-            if step + 1 in eval_steps:
-                val = validate()
-                val_curve.append((step + 1, round(val, 6)))
-                if val < best[0]:
-                    best = (val, step + 1, copy.deepcopy(model.state_dict()))
-                elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - self.patience:
-                    break  # no improvement in the last `patience` evaluations
-        model.load_state_dict(best[2])
-        model.eval()
+        run = train_early_stopping(model, opt, train_step, validate, steps=self.steps, evals=self.evals,
+                                   patience=self.patience)
         with torch.no_grad():
             logits = model(x_test)
             test_bits = F.cross_entropy(logits, y_test).item() / LN2
             test_error = (logits.argmax(1) != y_test).float().mean().item()
             train_error = (model(x).argmax(1) != y).float().mean().item()
-        bins = np.array_split(np.array(train_bits), min(50, len(train_bits)))
         return model, {
             "test_bits_per_label": test_bits,  # code length of a test label given its image
             "test_error": test_error,
             "train_error": train_error,
-            "val_bits_per_label": best[0],
-            "best_step": best[1],
-            "steps_run": len(train_bits),
+            "val_bits_per_label": run.best_val,
+            "best_step": run.best_step,
+            "steps_run": len(run.train_bits),
             "n_train": n,
             "n_val": len(val_idx),
             "n_test": len(data.y_test),
             "params": sum(p.numel() for p in model.parameters()),
-            "train_curve_bits": [round(float(c.mean()), 6) for c in bins],
-            "val_curve": val_curve,
+            "train_curve_bits": run.binned_train_bits(),
+            "val_curve": run.val_curve,
         }
 
 
@@ -231,50 +212,83 @@ class PixelRun:
         targets = torch.from_numpy(train.reshape(n, -1).astype(np.int64))
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         g = torch.Generator().manual_seed(self.seed)
-        eval_steps = set(np.unique(np.geomspace(1, self.steps, self.evals).round().astype(int)).tolist())
+
+        def train_step() -> torch.Tensor:
+            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g)
+            return F.cross_entropy(model(feats[b]).reshape(-1, levels), targets[b].reshape(-1))
 
         def bits_per_pixel(images: np.ndarray) -> float:
-            model.eval()
             return pixels.image_code_length_bits(model, images) / images.size
 
         x_val = data.x_train[val_idx]
-        best = (bits_per_pixel(x_val), 0, copy.deepcopy(model.state_dict()))
-        val_curve = [(0, round(best[0], 6))]
-        train_bits = []
-        for step in range(self.steps):
-            model.train()
-            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g)
-            loss = F.cross_entropy(model(feats[b]).reshape(-1, levels), targets[b].reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            train_bits.append(loss.item() / LN2)
-            if step + 1 in eval_steps:
-                val = bits_per_pixel(x_val)
-                val_curve.append((step + 1, round(val, 6)))
-                if val < best[0]:
-                    best = (val, step + 1, copy.deepcopy(model.state_dict()))
-                elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - self.patience:
-                    break
-        model.load_state_dict(best[2])
-        model.eval()
+        run = train_early_stopping(model, opt, train_step, lambda: bits_per_pixel(x_val), steps=self.steps,
+                                   evals=self.evals, patience=self.patience)
         blob = pixels.compress_images(model, data.x_test)
         if not np.array_equal(pixels.decompress_images(blob, model), data.x_test):
             raise RuntimeError("the pixel model's code did not round-trip")  # cannot happen; checked anyway
-        bins = np.array_split(np.array(train_bits), min(50, len(train_bits)))
         return model, {
             "test_bits_per_pixel": bits_per_pixel(data.x_test),  # ideal code length under the model
             "coded_bits_per_pixel": 8 * len(blob) / data.x_test.size,  # the container, header included
             "train_bits_per_pixel": bits_per_pixel(train),
-            "val_bits_per_pixel": best[0],
-            "best_step": best[1],
-            "steps_run": len(train_bits),
+            "val_bits_per_pixel": run.best_val,
+            "best_step": run.best_step,
+            "steps_run": len(run.train_bits),
             "n_train": n,
             "n_test": len(data.x_test),
             "params": model.n_params,
-            "train_curve_bits": [round(float(c.mean()), 6) for c in bins],
-            "val_curve": val_curve,
+            "train_curve_bits": run.binned_train_bits(),
+            "val_curve": run.val_curve,
         }
+
+
+@dataclass
+class EarlyStoppingRun:
+    """What :func:`train_early_stopping` did: the kept evaluation and the curves."""
+
+    best_val: float  # validation loss of the kept weights, bits
+    best_step: int  # the step after which they were evaluated (0: the initial model)
+    train_bits: list[float]  # training loss of every step run, bits
+    val_curve: list[tuple[int, float]]  # (step, validation loss) of every evaluation, rounded
+
+    def binned_train_bits(self, n_bins: int = 50) -> list[float]:
+        """The training curve averaged over at most ``n_bins`` consecutive bins, rounded."""
+        bins = np.array_split(np.array(self.train_bits), min(n_bins, len(self.train_bits)))
+        return [round(float(c.mean()), 6) for c in bins]
+
+
+def train_early_stopping(model: nn.Module, opt: torch.optim.Optimizer, train_step, validate, *, steps: int,
+                         evals: int, patience: int) -> EarlyStoppingRun:
+    """Train with early stopping; leave ``model`` at its best evaluated weights, in eval mode.
+
+    ``train_step()`` returns one batch's loss (nats, with gradients); ``validate()`` returns the
+    validation loss in bits and is called in eval mode. The validation loss is evaluated before the
+    first step (so the initial model is always a fallback) and after ``evals`` geometrically spaced
+    steps (small data overfits within tens of steps); training ends after ``patience`` evaluations
+    in a row without improvement, or after ``steps`` steps.
+    """
+    eval_steps = set(np.unique(np.geomspace(1, steps, evals).round().astype(int)).tolist())
+    model.eval()
+    best = (validate(), 0, copy.deepcopy(model.state_dict()))
+    val_curve = [(0, round(best[0], 6))]
+    train_bits: list[float] = []
+    for step in range(steps):
+        model.train()
+        loss = train_step()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        train_bits.append(loss.item() / LN2)
+        if step + 1 in eval_steps:
+            model.eval()
+            val = validate()
+            val_curve.append((step + 1, round(val, 6)))
+            if val < best[0]:
+                best = (val, step + 1, copy.deepcopy(model.state_dict()))
+            elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - patience:
+                break  # no improvement in the last `patience` evaluations
+    model.load_state_dict(best[2])
+    model.eval()
+    return EarlyStoppingRun(best_val=best[0], best_step=best[1], train_bits=train_bits, val_curve=val_curve)
 
 
 VAL_FRACTION = 0.2  # of each training split, held out once for early stopping

@@ -149,8 +149,7 @@ class PruneRun:
         metrics.update(test_bits_per_label=bits, test_error=error, sparsity=P.sparsity(model),
                        nonzero_weights=sum(int(m.sum()) for m in P.masks(model).values()),
                        weights=sum(m.numel() for m in P.masks(model).values()),
-                       params=sum(p.numel() for p in P.weights_snapshot(model).values()) + sum(
-                           m.bias.numel() for m in P.prunable_layers(model).values() if m.bias is not None),
+                       params=sum(p.numel() for p in model.parameters()),  # weight_orig and biases
                        float32_bits=P.float32_bits(model),
                        sparse_float32_code_bits=P.model_code_length_bits(model, method="float32"))
         quantised = {}

@@ -28,12 +28,16 @@ Every chapter and lab imports it. One module per concept; import what you need f
   chapter 5's byte-level transformers; :mod:`~scalingzip.studies.cv`: chapter 6's image
   classifiers and pixel models; :mod:`~scalingzip.studies.pruning`: chapter 7's pruned
   classifiers), their designs and the configs of their runs.
+* :mod:`scalingzip.assignments` - the labs as otter-grader masters: the book's student view, the
+  classroom release (student notebook, autograder zip) and offline grading;
+  :mod:`~scalingzip.labpages` renders them in the book (a Sphinx extension).
 * :mod:`scalingzip.plots` - the course's figure style.
 * :mod:`scalingzip.report` - numbers formatted for the book's prose.
-* :mod:`scalingzip.cli` - the ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands.
+* :mod:`scalingzip.cli` - the ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and
+  ``grade`` commands.
 
 From the command line: ``python -m scalingzip compress IN OUT`` (and ``decompress``,
-``train-lm``, ``sweep nlp``), and benchmarks with ``python -m scalingzip bench --list``.
+``train-lm``, ``sweep nlp``, ``assign``, ``grade``), and benchmarks with ``python -m scalingzip bench --list``.
 """
 
 __version__ = "0.1.0"

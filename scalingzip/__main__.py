@@ -5,6 +5,8 @@ Commands:
     decompress IN OUT    decompress a file made by compress.
     train-lm [OUT]       train the pretrained mode's model on the course corpus and save it.
     sweep STUDY          run a scaling study (nlp, cv), skipping the runs already recorded.
+    assign [LAB ...]     write each lab's student notebook and autograder zip (under _build/assignments).
+    grade LAB FILES      grade submitted notebooks offline with a lab's autograder zip.
     bench NAME           print a benchmark table measured on this machine (``bench --list``).
 """
 
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         module_name, _ = BENCHMARKS[args.name]
         module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")
         return int(module.main(args.rest) or 0)
-    if args.command in ("compress", "decompress", "train-lm", "sweep"):
+    if args.command in ("compress", "decompress", "train-lm", "sweep", "assign", "grade"):
         return cli.run(args)
     parser.error(f"unknown command {args.command!r}")  # argparse exits; kept for clarity
     return 2

@@ -1,4 +1,5 @@
-"""The ``compress``, ``decompress``, ``train-lm`` and ``sweep`` commands of ``python -m scalingzip``.
+"""The ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and ``grade`` commands of
+``python -m scalingzip``.
 
 Modes of ``compress`` (the file records which one, so ``decompress`` needs no mode):
 
@@ -11,6 +12,10 @@ Modes of ``compress`` (the file records which one, so ``decompress`` needs no mo
 
 ``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.sweep.run_sweep`:
 runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sweep resumes.
+
+``assign`` writes each lab's student notebook and autograder zip (:func:`scalingzip.assignments.release`)
+under ``_build/assignments/LAB/``; ``grade LAB SUBMISSIONS`` grades notebooks offline with that zip
+and writes a CSV of points per question and a feedback file per submission.
 
 Every failure (missing or existing file, corrupt input, wrong model, numerics that differ on this
 machine) prints one ``error:`` line to stderr and returns a non-zero exit status; the output file is
@@ -26,12 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands", "compress_file", "decompress_file",
-           "pretrain_config", "run", "run_study", "train_lm"]
+__all__ = ["DEFAULT_ASSIGNMENTS", "DEFAULT_LABS", "DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands",
+           "assign_labs", "compress_file", "decompress_file", "grade_submissions", "pretrain_config", "run",
+           "run_study", "train_lm"]
 
 MODES = ("prequential", "pretrained", "online-lm")
 DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
 DEFAULT_RESULTS = Path("results")  # a study's records go to DEFAULT_RESULTS / study name
+DEFAULT_LABS = Path("labs")  # the otter masters
+DEFAULT_ASSIGNMENTS = Path("_build") / "assignments"  # a lab's release goes to DEFAULT_ASSIGNMENTS / lab
 
 
 class CommandError(Exception):
@@ -238,8 +246,98 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
             f"{time.perf_counter() - t0:.0f} s){pruned}")
 
 
+def _masters(labs: Path, names: list[str] | None) -> list[Path]:
+    import nbformat
+
+    from .assignments import is_master
+
+    if not labs.is_dir():
+        raise CommandError(f"{labs}: no such folder of labs")
+    found = {p.stem: p for p in sorted(labs.glob("*.ipynb")) if is_master(nbformat.read(p, as_version=4))}
+    if not found:
+        raise CommandError(f"no otter master notebook in {labs}")
+    if not names:
+        return list(found.values())
+    unknown = [n for n in names if Path(n).stem not in found]
+    if unknown:
+        raise CommandError(f"{unknown[0]!r} is not a lab master in {labs}; choose among {', '.join(found)}")
+    return [found[Path(n).stem] for n in names]
+
+
+def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, out: Path = DEFAULT_ASSIGNMENTS,
+                check: bool = False, progress: bool = True) -> str:
+    """Release every lab (or the named ones): student notebook and autograder zip under ``out/LAB``.
+
+    With ``check``, grade each master with its own autograder and fail unless it earns full marks.
+    Returns a report: one line per lab.
+    """
+    import nbformat
+    from tqdm import tqdm
+
+    from .assignments import grade, parse_master, release
+
+    lines = []
+    for master in tqdm(_masters(labs, names), desc="assign", unit="lab", disable=not progress):
+        start = time.perf_counter()
+        try:
+            done = release(master, out / master.stem)
+        except (ValueError, RuntimeError) as err:
+            raise CommandError(str(err)) from None
+        questions = parse_master(nbformat.read(master, as_version=4))
+        line = (f"{master.stem}: {len(questions)} questions; student {done.student}; "
+                f"autograder {done.autograder} ({time.perf_counter() - start:.1f} s)")
+        if check:
+            result = grade(done.autograder, [done.solution])[0]
+            if result.error or result.total != result.max_total:
+                raise CommandError(f"{master.stem}: the master scores {result.total:g}/{result.max_total:g}, "
+                                   f"not full marks:\n{result.error or result.feedback}")
+            line += f"; master scores {result.total:g}/{result.max_total:g}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def grade_submissions(lab: str, submissions: list[Path], *, out: Path | None = None, autograder: Path | None = None,
+                      progress: bool = True) -> str:
+    """Grade notebooks (files, or folders of ``*.ipynb``) with a lab's autograder zip.
+
+    Writes ``out/grades.csv`` (points per question, total) and ``out/<submission>.txt`` (otter's
+    feedback: each failed test and its message); returns a report, one line per submission.
+    """
+    from tqdm import tqdm
+
+    from .assignments import grade, write_grades_csv
+
+    zip_path = autograder or DEFAULT_ASSIGNMENTS / lab / "autograder" / f"{lab}-autograder.zip"
+    if not zip_path.is_file():
+        raise CommandError(f"{zip_path}: no autograder zip; make it with: python -m scalingzip assign {lab}")
+    files: list[Path] = []
+    for path in submissions:
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise CommandError(f"{path}: no such file or folder")
+    if not files:
+        raise CommandError("no notebook to grade")
+    stems = [p.stem for p in files]
+    if len(set(stems)) != len(stems):
+        raise CommandError("two submissions have the same file name; give each student's notebook its own name")
+    out = out or DEFAULT_ASSIGNMENTS / lab / "grades"
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for path in tqdm(files, desc=f"grade {lab}", unit="notebook", disable=not progress):
+        result = grade(zip_path, [path])[0]
+        (out / f"{path.stem}.txt").write_text((result.error or "") + result.feedback + "\n", encoding="utf-8")
+        results.append(result)
+    write_grades_csv(results, out / "grades.csv")
+    lines = [f"{Path(r.submission).name}: {r.total:g}/{r.max_total:g}" + (f" ({r.error})" if r.error else "")
+             for r in results]
+    return "\n".join(lines + [f"grades: {out / 'grades.csv'}; feedback: {out}/<submission>.txt"])
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
-    """Add ``compress``, ``decompress``, ``train-lm`` and ``sweep`` to the top-level parser."""
+    """Add ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and ``grade`` to the top-level parser."""
     c = sub.add_parser("compress", help="compress a file (default: the online context-mixing model)")
     c.add_argument("input", type=Path)
     c.add_argument("output", type=Path)
@@ -275,6 +373,20 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--prune", action="store_true",
                    help="first delete records of runs that are no longer in the study's design")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = sub.add_parser("assign", help="write each lab's student notebook and autograder zip (otter assign)")
+    a.add_argument("labs", nargs="*", help="lab names, e.g. lab_entropy_huffman (default: every master in --labs)")
+    a.add_argument("--labs-dir", type=Path, default=DEFAULT_LABS, help=f"folder of the masters (default {DEFAULT_LABS})")
+    a.add_argument("--out", type=Path, default=DEFAULT_ASSIGNMENTS,
+                   help=f"where the releases go, one folder per lab (default {DEFAULT_ASSIGNMENTS})")
+    a.add_argument("--check", action="store_true", help="also grade each master: it must earn full marks")
+    a.add_argument("--quiet", action="store_true", help="no progress bar and no report")
+    g = sub.add_parser("grade", help="grade submitted notebooks offline with a lab's autograder zip")
+    g.add_argument("lab", help="the lab's name, e.g. lab_entropy_huffman")
+    g.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of them")
+    g.add_argument("--autograder", type=Path,
+                   help=f"the autograder zip (default {DEFAULT_ASSIGNMENTS}/LAB/autograder/LAB-autograder.zip)")
+    g.add_argument("--out", type=Path, help=f"folder for grades.csv and feedback (default {DEFAULT_ASSIGNMENTS}/LAB/grades)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar and no report")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -286,6 +398,11 @@ def run(args: argparse.Namespace) -> int:
                                  force=args.force, progress=progress)
         elif args.command == "decompress":
             line = decompress_file(args.input, args.output, model=args.model, force=args.force, progress=progress)
+        elif args.command == "assign":
+            line = assign_labs(args.labs, labs=args.labs_dir, out=args.out, check=args.check, progress=progress)
+        elif args.command == "grade":
+            line = grade_submissions(args.lab, args.submissions, out=args.out, autograder=args.autograder,
+                                     progress=progress)
         elif args.command == "sweep":
             line = run_study(args.study, results=args.results, workers=args.workers, scheduler=args.scheduler,
                              device=args.device, groups=args.group, dry_run=args.dry_run, prune=args.prune,

@@ -71,6 +71,7 @@ __all__ = [
     "lm_encode",
     "load_model",
     "model_checksum",
+    "pretrained_model_path",
     "prequential_decode",
     "prequential_encode",
     "save_model",
@@ -408,6 +409,24 @@ def save_model(model: ByteTransformer, path: str | os.PathLike, *, overwrite: bo
     torch.save({"format": MODEL_FORMAT, "version": MODEL_FORMAT_VERSION, "config": asdict(model.config),
                 "state_dict": state, "sha256": digest, "meta": dict(meta)}, path)
     return digest
+
+
+PRETRAINED_MODEL_NAME = "lm-python-docs.pt"
+
+
+def pretrained_model_path() -> Path:
+    """Path of the course's pretrained model: ``models/lm-python-docs.pt`` in the checkout the package
+    is installed from (editable install), found from any working directory.
+
+    Raises:
+        FileNotFoundError: if the checkout has no such file.
+    """
+    path = Path(__file__).resolve().parents[1] / "models" / PRETRAINED_MODEL_NAME
+    if not path.is_file():
+        raise FileNotFoundError(f"no pretrained model at {path}: it ships with the repository "
+                                "(install the package from a checkout with pip install -e .), or make it "
+                                f"with: python -m scalingzip train-lm {path}")
+    return path
 
 
 def load_model(path: str | os.PathLike) -> tuple[ByteTransformer, dict]:

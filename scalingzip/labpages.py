@@ -1,0 +1,79 @@
+"""Sphinx extension: the book renders each lab (an otter master) as its students see it.
+
+When Sphinx reads a notebook that is an otter master (:func:`scalingzip.assignments.is_master`), the
+page is built from :func:`scalingzip.assignments.book_notebook` instead: no otter delimiters, no
+hidden tests, and the solutions either behind a "show" toggle or not in the build at all. The
+notebook offered for download (``_sources/...ipynb``) is the student's copy in both cases: stubs
+and public tests, no solution, no hidden test.
+
+Which one is set by the config value ``lab_solutions`` (``_config.yml``: ``sphinx: config:``) or,
+overriding it, the environment variable ``SCALINGZIP_LAB_SOLUTIONS``:
+
+- ``hidden`` (default): solutions in the page, collapsed until the reader clicks them;
+- ``none``: the instructor's build for a class: solutions left out, labs not executed.
+
+Changing the value makes Sphinx re-read every page (the value is part of the environment).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+
+from .assignments import SOLUTION_MODES, book_notebook, is_master
+
+ENV_VAR = "SCALINGZIP_LAB_SOLUTIONS"
+
+
+def _mode_from_environment(app, config) -> None:
+    value = os.environ.get(ENV_VAR, "").strip()
+    if value:
+        config.lab_solutions = value
+    if config.lab_solutions not in SOLUTION_MODES:
+        from sphinx.errors import ConfigError
+
+        raise ConfigError(f"lab_solutions ({ENV_VAR}) must be one of {SOLUTION_MODES}, not {config.lab_solutions!r}")
+
+
+def _read_master(text: str):
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception:  # not a notebook in JSON form (e.g. a MyST text notebook): not a master
+        return None
+    return nb if is_master(nb) else None
+
+
+def _render_lab(app, docname: str, source: list[str]) -> None:
+    """``source-read``: replace a master's text by the page the book shows."""
+    if not app.env.doc2path(docname).endswith(".ipynb"):
+        return
+    nb = _read_master(source[0])
+    if nb is not None:
+        source[0] = nbformat.writes(book_notebook(nb, app.config.lab_solutions))
+
+
+def _student_downloads(app, exception) -> None:
+    """``build-finished``: the downloadable copy of every lab is the student's, never the master."""
+    if exception is not None or app.builder.format != "html":
+        return
+    sources = Path(app.outdir) / "_sources"
+    for docname in app.env.found_docs:
+        path = Path(app.env.doc2path(docname))
+        if path.suffix != ".ipynb":
+            continue
+        nb = _read_master(path.read_text(encoding="utf-8"))
+        target = sources / Path(docname + ".ipynb")
+        if nb is not None and target.exists():
+            student = book_notebook(nb, "none")
+            student.metadata.pop("mystnb", None)
+            target.write_text(nbformat.writes(student), encoding="utf-8")
+
+
+def setup(app):
+    app.add_config_value("lab_solutions", "hidden", "env", [str])
+    app.connect("config-inited", _mode_from_environment)
+    app.connect("source-read", _render_lab)
+    app.connect("build-finished", _student_downloads)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

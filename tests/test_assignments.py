@@ -1,0 +1,265 @@
+"""The labs as classroom assignments (otter-grader masters): their structure, the book's student
+view, and, for every lab, the release and the offline autograder on real submissions.
+
+The slow part (marked ``assignments``) releases every lab with ``otter assign`` and grades three
+notebooks with its autograder: the master (full marks), the untouched student notebook (zero on
+every question, with a message for every failed test) and a plausible wrong answer from
+``tests/wrong_answers/`` (it passes the public tests of its question and loses hidden points).
+"""
+
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from scalingzip import assignments
+from scalingzip.assignments import (book_notebook, find_leaks, is_master, notebook_text, parse_master, secret_lines,
+                                   solution_source, student_source)
+
+ROOT = Path(__file__).resolve().parents[1]
+LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
+WRONG = ROOT / "tests" / "wrong_answers"
+
+
+def read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+# --- the format, on a small master ------------------------------------------------------------
+
+def small_master(test_first_line: str = "# HIDDEN"):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    raw, md, code = nbformat.v4.new_raw_cell, nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb.cells = [
+        raw("# ASSIGNMENT CONFIG\nname: demo\ntests:\n  files: false\n  ok_format: false"),
+        md("# Demo"),
+        code("import math"),
+        raw("# BEGIN QUESTION\nname: square\npoints: 2"),
+        md("Write `square(x)`."),
+        raw("# BEGIN SOLUTION"),
+        code('def square(x):\n    """x squared."""\n    # BEGIN SOLUTION\n    squared_value = x * x\n    return squared_value\n    # END SOLUTION'),
+        raw("# END SOLUTION"),
+        raw("# BEGIN TESTS"),
+        code("def test_square(square):\n    assert square(3) == 9, 'square(3) is 9'\n\ntest_square(square)"),
+        code(f"{test_first_line}\ndef test_negative(square):\n    assert square(-4) == 16\n\ntest_negative(square)"),
+        raw("# END TESTS"),
+        raw("# END QUESTION"),
+        md("The end."),
+    ]
+    return nb
+
+
+def test_parse_master_finds_questions_solutions_and_tests():
+    (q,) = parse_master(small_master())
+    assert (q.name, q.points, q.statement, q.solution, q.public_tests, q.hidden_tests) == ("square", 2, (4,), (6,), (9,), (10,))
+
+
+@pytest.mark.parametrize("first_line, hidden", [("# HIDDEN", True), ("# a hidden test", True), ("# Hidden", True),
+                                                 ("# hiddenness is not the word", False), ("# public", False)])
+def test_hidden_tests_follow_otters_rule(first_line, hidden):
+    (q,) = parse_master(small_master(first_line))
+    assert (q.hidden_tests == (10,)) is hidden
+
+
+def test_test_config_block_can_hide_a_test():
+    nb = small_master()
+    nb.cells[10].source = "# BEGIN TEST CONFIG\nhidden: true\npoints: 1\n# END TEST CONFIG\n" + nb.cells[10].source.split("\n", 1)[1]
+    assert parse_master(nb)[0].hidden_tests == (10,)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda cells: cells.pop(7), "out of place|ends inside"),  # no END SOLUTION
+    (lambda cells: cells.pop(12), "ends inside"),  # no END QUESTION
+    (lambda cells: cells.insert(4, nbformat.v4.new_raw_cell("# BEGIN QUESTION\nname: other")), "inside another question"),
+    (lambda cells: cells.__setitem__(3, nbformat.v4.new_raw_cell("# BEGIN QUESTION\npoints: 1")), "name"),
+    (lambda cells: cells.pop(0), "ASSIGNMENT CONFIG"),
+])
+def test_malformed_masters_are_refused_with_a_message(edit, message):
+    nb = small_master()
+    edit(nb.cells)
+    with pytest.raises(ValueError, match=message):
+        parse_master(nb)
+
+
+def test_book_view_hides_solutions_and_drops_hidden_tests():
+    nb = small_master()
+    page = book_notebook(nb, "hidden")
+    sources = [c.source for c in page.cells]
+    assert not any("BEGIN" in s or "END" in s or "ASSIGNMENT" in s for s in sources)
+    assert not any("test_negative" in s for s in sources)
+    (solution,) = [c for c in page.cells if "hide-input" in c.metadata.get("tags", [])]
+    assert solution.source == 'def square(x):\n    """x squared."""\n    squared_value = x * x\n    return squared_value'
+    assert any("test_square" in s for s in sources)
+    assert nb.cells[10].source.endswith("test_negative(square)"), "the master itself is not changed"
+
+
+def test_student_view_holds_stubs_and_is_not_executed():
+    page = book_notebook(small_master(), "none")
+    text = notebook_text(page)
+    assert "x * x" not in text and "test_negative" not in text and not find_leaks(text, small_master())
+    assert 'def square(x):\n    """x squared."""\n    ...' in [c.source for c in page.cells]
+    assert page.metadata["mystnb"]["execution_mode"] == "off"
+    with pytest.raises(ValueError, match="solutions must be one of"):
+        book_notebook(small_master(), "some")
+
+
+def test_leaks_are_found():
+    nb = small_master()
+    assert secret_lines(nb) == ({"squared_value = x * x", "return squared_value"},
+                                {"def test_negative(square):", "assert square(-4) == 16", "test_negative(square)"})
+    assert find_leaks(notebook_text(book_notebook(nb, "hidden")), nb) == [
+        "solution: return squared_value", "solution: squared_value = x * x"]
+    assert find_leaks(notebook_text(nb), nb)[-1] == "hidden test: test_negative(square)"
+
+
+def test_solution_and_student_sources_of_line_markers():
+    source = "x = 3 # SOLUTION\ny = x + 1"
+    assert solution_source(source) == "x = 3\ny = x + 1"
+    assert student_source(source) == "x = ...\ny = x + 1"
+
+
+# --- every lab --------------------------------------------------------------------------------
+
+def test_every_lab_is_a_master_with_a_wrong_answer():
+    assert len(LABS) >= 5
+    for path in LABS:
+        assert is_master(read(path)), f"{path.name} is not an otter master"
+        assert (WRONG / f"{path.stem}.py").is_file(), f"no plausible wrong answer for {path.name} in {WRONG}"
+
+
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+def test_every_question_has_points_public_and_hidden_tests(path):
+    nb = read(path)
+    questions = parse_master(nb)
+    config = nb.cells[0].source
+    assert f"name: {path.stem}" in config, "the assignment's name is the lab's file name"
+    for q in questions:
+        assert isinstance(q.points, (int, float)) and q.points > 0, f"{q.name}: give it points"
+        assert q.public_tests and q.hidden_tests, f"{q.name}: needs public and hidden tests"
+        assert len(q.solution) == 1, f"{q.name}: one solution cell per question"
+        assert "# BEGIN SOLUTION" in nb.cells[q.solution[0]].source, f"{q.name}: fence the student's part"
+
+
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+def test_student_view_of_every_lab_keeps_no_secret(path):
+    nb = read(path)
+    solution, hidden = secret_lines(nb)
+    assert solution and hidden
+    for mode in ("hidden", "none"):
+        text = notebook_text(book_notebook(nb, mode))
+        found = find_leaks(text, nb)
+        if mode == "hidden":  # the book shows solutions (behind a toggle), never hidden tests
+            found = [f for f in found if f.startswith("hidden test")]
+        assert not found, f"{mode} view of {path.name} shows:\n" + "\n".join(found[:10])
+
+
+# --- release and grading, lab by lab (slow: every notebook is executed) ------------------------
+
+def load_wrong(stem: str):
+    spec = importlib.util.spec_from_file_location(f"wrong_{stem}", WRONG / f"{stem}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.QUESTION, module.CODE
+
+
+def wrong_submission(solution_nb: Path, question: str, code: str, out: Path) -> Path:
+    """The master as otter runs it, with ``question``'s solution cell replaced by ``code``."""
+    nb = read(solution_nb)
+    checks = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip() == f'grader.check("{question}")']
+    assert len(checks) == 1, f"no single grader.check cell for {question}"
+    answers = [i for i in range(checks[0]) if "otter_assign_solution_cell" in nb.cells[i].metadata.get("tags", [])
+               or "otter_answer_cell" in nb.cells[i].metadata.get("tags", [])]
+    assert answers, f"no solution cell before the check of {question}"
+    nb.cells[answers[-1]].source = code
+    nbformat.write(nb, out)
+    return out
+
+
+@pytest.mark.assignments
+@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+def test_release_and_autograder(path, tmp_path):
+    master = read(path)
+    questions = {q.name: q for q in parse_master(master)}
+    done = assignments.release(path, tmp_path / "release")
+
+    student = read(done.student)
+    student_text = done.student.read_text(encoding="utf-8")
+    found = find_leaks(notebook_text(student), master)
+    assert not found, "the student notebook holds:\n" + "\n".join(found[:10])
+    public_in_metadata = json.dumps(student.metadata.get("otter", {}).get("tests", {}))
+    sources = [c.source.strip() for c in student.cells]
+    assert "HIDDEN" not in student_text and all(f'grader.check("{q}")' in sources for q in questions)
+    assert public_in_metadata.count("hidden=False") >= len(questions) and "hidden=True" not in public_in_metadata
+    answers = [c.source for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
+    assert answers == [student_source(master.cells[q.solution[0]].source) for q in questions.values()], (
+        "the book's student view and otter's student notebook must hold the same stubs"
+    )
+
+    question, code = load_wrong(path.stem)
+    assert question in questions, f"tests/wrong_answers/{path.stem}.py names an unknown question {question!r}"
+    wrong = wrong_submission(done.solution, question, code, tmp_path / "wrong.ipynb")
+    full, untouched, plausible = assignments.grade(done.autograder, [done.solution, done.student, wrong])
+
+    assert full.error is None and set(full.scores) == set(questions)
+    assert full.total == full.max_total > 0, f"the master scores {full.total}/{full.max_total}:\n{full.feedback}"
+    assert full.possible == {name: float(q.points) for name, q in questions.items()}
+
+    assert untouched.error is None
+    assert all(score == 0 for score in untouched.scores.values()), f"untouched student scores {untouched.scores}"
+    for name in questions:
+        block = untouched.feedback.split(f"{name} results:", 1)[1]
+        assert "Test case failed" in block and re.search(r"(AssertionError|Error): \S", block), (
+            f"{name}: the untouched notebook's feedback says no reason:\n{block[:800]}"
+        )
+
+    assert plausible.error is None
+    assert plausible.public_passed[question], f"the wrong answer fails a public test of {question}:\n{plausible.feedback}"
+    assert plausible.scores[question] < plausible.possible[question], (
+        f"the wrong answer to {question} keeps all its points: the hidden tests miss it"
+    )
+    others = {name: score for name, score in plausible.scores.items() if name != question}
+    assert all(score == plausible.possible[name] for name, score in others.items()), f"other questions lost points: {others}"
+
+
+# --- the commands -----------------------------------------------------------------------------
+
+def test_grades_csv_has_a_row_per_submission(tmp_path):
+    results = [
+        assignments.GradeResult(submission="alice.ipynb", scores={"a": 2.0, "b": 1.0}, possible={"a": 2.0, "b": 3.0},
+                                public_passed={"a": True, "b": True}, feedback=""),
+        assignments.GradeResult(submission="bob.ipynb", scores={}, possible={}, public_passed={}, feedback="",
+                                error="RuntimeError: kernel died"),
+    ]
+    assignments.write_grades_csv(results, tmp_path / "grades.csv")
+    rows = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
+    assert rows == ["submission,a,b,total,possible,error", "alice.ipynb,2.0,1.0,3.0,5.0,",
+                    "bob.ipynb,0.0,0.0,0.0,0.0,RuntimeError: kernel died"]
+
+
+def test_commands_refuse_what_they_cannot_do(tmp_path, capsys):
+    from scalingzip.__main__ import main
+
+    assert main(["assign", "lab_nonexistent", "--out", str(tmp_path), "--quiet"]) == 1
+    assert "not a lab master" in capsys.readouterr().err
+    assert main(["assign", "--labs-dir", str(tmp_path / "none"), "--quiet"]) == 1
+    assert "no such folder" in capsys.readouterr().err
+    assert main(["grade", "lab_entropy_huffman", str(tmp_path), "--autograder", str(tmp_path / "x.zip")]) == 1
+    assert "no autograder zip" in capsys.readouterr().err
+    (tmp_path / "x.zip").write_bytes(b"")
+    assert main(["grade", "lab_entropy_huffman", str(tmp_path / "missing"), "--autograder", str(tmp_path / "x.zip")]) == 1
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["grade", "lab_entropy_huffman", str(tmp_path), "--autograder", str(tmp_path / "x.zip")]) == 1
+    assert "no notebook to grade" in capsys.readouterr().err
+
+
+def test_release_refuses_a_file_that_is_not_a_master(tmp_path):
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), plain)
+    with pytest.raises(ValueError, match="not an otter master"):
+        assignments.release(plain, tmp_path / "out")
+    with pytest.raises(FileNotFoundError):
+        assignments.release(tmp_path / "missing.ipynb", tmp_path / "out")

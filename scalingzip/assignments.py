@@ -214,6 +214,9 @@ def book_notebook(nb, solutions: str = "hidden"):
             if solutions == "hidden":
                 cell.source = solution_source(cell.source)
                 tags += [t for t in ("solution", "hide-input") if t not in tags]
+                cell.metadata["mystnb"] = {**cell.metadata.get("mystnb", {}),
+                                           "code_prompt_show": "Show the reference solution",
+                                           "code_prompt_hide": "Hide the reference solution"}
             else:
                 cell.source = student_source(cell.source)
                 cell.outputs, cell.execution_count = [], None

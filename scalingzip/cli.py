@@ -284,7 +284,8 @@ def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, ou
         except (ValueError, RuntimeError) as err:
             raise CommandError(str(err)) from None
         questions = parse_master(nbformat.read(master, as_version=4))
-        line = (f"{master.stem}: {len(questions)} questions; student {done.student}; "
+        points = sum(q.points if q.points is not None else 1 for q in questions)
+        line = (f"{master.stem}: {len(questions)} questions, {points:g} points; student {done.student}; "
                 f"autograder {done.autograder} ({time.perf_counter() - start:.1f} s)")
         if check:
             result = grade(done.autograder, [done.solution])[0]

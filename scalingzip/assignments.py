@@ -306,9 +306,15 @@ class Release:
     """What :func:`release` wrote for one lab."""
 
     name: str
+    questions: tuple[Question, ...]  # as parsed from the master
     student: Path  # the student notebook: stubs, public tests, grader.check cells
     autograder: Path  # the zip that otter run (or Gradescope) grades with
     solution: Path  # the master as otter runs it: solutions and grader.check cells
+
+    @property
+    def points(self) -> float:
+        """The lab's total points (a question without ``points`` counts 1, as in otter)."""
+        return float(sum(1 if q.points is None else q.points for q in self.questions))
 
 
 def release(master: str | os.PathLike, out_dir: str | os.PathLike) -> Release:
@@ -328,7 +334,8 @@ def release(master: str | os.PathLike, out_dir: str | os.PathLike) -> Release:
     master, out_dir = Path(master).resolve(), Path(out_dir).resolve()
     if not master.is_file():
         raise FileNotFoundError(f"no master notebook at {master}")
-    parse_master(nbformat.read(master, as_version=4))
+    master_nb = nbformat.read(master, as_version=4)
+    questions = tuple(parse_master(master_nb))
     if out_dir.exists():
         shutil.rmtree(out_dir)
     proc = subprocess.run(
@@ -343,10 +350,10 @@ def release(master: str | os.PathLike, out_dir: str | os.PathLike) -> Release:
         raise RuntimeError(f"otter assign wrote {len(zips)} autograder zips in {out_dir / 'autograder'}, expected 1")
     autograder = zips[0].rename(out_dir / "autograder" / f"{master.stem}-autograder.zip")
     student = out_dir / "student" / master.name
-    leaked = find_leaks(notebook_text(nbformat.read(student, as_version=4)), nbformat.read(master, as_version=4))
+    leaked = find_leaks(notebook_text(nbformat.read(student, as_version=4)), master_nb)
     if leaked:
         raise RuntimeError(f"the student notebook {student} shows what it must not:\n" + "\n".join(leaked[:10]))
-    return Release(name=master.stem, student=student, autograder=autograder,
+    return Release(name=master.stem, questions=questions, student=student, autograder=autograder,
                    solution=out_dir / "autograder" / master.name)
 
 

@@ -271,10 +271,9 @@ def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, ou
     With ``check``, grade each master with its own autograder and fail unless it earns full marks.
     Returns a report: one line per lab.
     """
-    import nbformat
     from tqdm import tqdm
 
-    from .assignments import grade, parse_master, release
+    from .assignments import grade, release
 
     lines = []
     for master in tqdm(_masters(labs, names), desc="assign", unit="lab", disable=not progress):
@@ -283,9 +282,7 @@ def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, ou
             done = release(master, out / master.stem)
         except (ValueError, RuntimeError) as err:
             raise CommandError(str(err)) from None
-        questions = parse_master(nbformat.read(master, as_version=4))
-        points = sum(q.points if q.points is not None else 1 for q in questions)
-        line = (f"{master.stem}: {len(questions)} questions, {points:g} points; student {done.student}; "
+        line = (f"{master.stem}: {len(done.questions)} questions, {done.points:g} points; student {done.student}; "
                 f"autograder {done.autograder} ({time.perf_counter() - start:.1f} s)")
         if check:
             result = grade(done.autograder, [done.solution])[0]

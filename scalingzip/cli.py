@@ -372,7 +372,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="first delete records of runs that are no longer in the study's design")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     a = sub.add_parser("assign", help="write each lab's student notebook and autograder zip (otter assign)")
-    a.add_argument("labs", nargs="*", help="lab names, e.g. lab_entropy_huffman (default: every master in --labs)")
+    a.add_argument("labs", nargs="*", help="lab names, e.g. lab_entropy_huffman (default: every master in --labs-dir)")
     a.add_argument("--labs-dir", type=Path, default=DEFAULT_LABS, help=f"folder of the masters (default {DEFAULT_LABS})")
     a.add_argument("--out", type=Path, default=DEFAULT_ASSIGNMENTS,
                    help=f"where the releases go, one folder per lab (default {DEFAULT_ASSIGNMENTS})")

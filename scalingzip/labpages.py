@@ -40,14 +40,14 @@ def _mode_from_environment(app, config) -> None:
 def _read_master(text: str):
     try:
         nb = nbformat.reads(text, as_version=4)
-    except Exception:  # not a notebook in JSON form (e.g. a MyST text notebook): not a master
+    except ValueError:  # not a notebook in JSON form (nbformat's NotJSONError is a ValueError): not a master
         return None
     return nb if is_master(nb) else None
 
 
 def _render_lab(app, docname: str, source: list[str]) -> None:
     """``source-read``: replace a master's text by the page the book shows."""
-    if not app.env.doc2path(docname).endswith(".ipynb"):
+    if Path(app.env.doc2path(docname)).suffix != ".ipynb":
         return
     nb = _read_master(source[0])
     if nb is not None:

@@ -5,11 +5,18 @@ The labs are otter masters: the book shows each solution behind a toggle and nev
 and the instructor's build (``SCALINGZIP_LAB_SOLUTIONS=none``) holds no solution at all; both are
 checked by searching every file of the build for the masters' solution and hidden-test lines.
 
+Then the build is read in a browser (Chromium, driven by Playwright; ``tests/browser.py``): every
+page served on the loopback interface loads with no console error, no failed request and no request
+elsewhere, its math typeset by the build's own MathJax, every image loaded, every solution hidden
+until clicked, every figure readable in dark mode, and the search finds a known term. Screenshots
+are saved under ``.artifacts/browser/``.
+
 This is the slow test: it executes every notebook once more (nbval executes them too), in a fresh
 build directory with a fresh execution cache, so a cached success can never hide a failing cell.
 """
 
 import html as html_entities
+import io
 import os
 import re
 import shutil
@@ -20,8 +27,11 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from PIL import Image
 
 from scalingzip.assignments import find_leaks, notebook_text, parse_master, secret_lines
+
+import browser  # tests/browser.py: the book in Chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
@@ -31,11 +41,13 @@ LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
 pytestmark = pytest.mark.book
 
 
-def build(out: Path, **env_vars: str) -> tuple[Path, str]:
-    """Build the book into ``out`` with warnings as errors; return its HTML folder and the log."""
+def build(out: Path, config: Path | None = None, **env_vars: str) -> tuple[Path, str]:
+    """Build the book into ``out`` with warnings as errors (and another ``_config.yml`` if given);
+    return its HTML folder and the log."""
     env = {**os.environ, "PYTHONWARNINGS": "default", **env_vars}
+    extra = ["--config", str(config)] if config else []
     proc = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(out), "--all", "-W", "--keep-going"],
+        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(out), "--all", "-W", "--keep-going", *extra],
         capture_output=True,
         text=True,
         env=env,
@@ -55,13 +67,22 @@ def book(tmp_path_factory) -> tuple[Path, str]:
     return build(tmp_path_factory.mktemp("book"))
 
 
+PUBLISHED_AT = "https://github.com/example-org/scaling-laws-as-compression"
+
+
 @pytest.fixture(scope="module")
 def book_without_solutions(book, tmp_path_factory) -> tuple[Path, str]:
-    """The instructor's build: no solutions. It reuses the first build's execution cache (the
-    chapters are the same), so only Sphinx's work is repeated; labs are not executed at all."""
+    """The build an instructor publishes for a class: no solutions, and the repository's address
+    set in ``_config.yml`` (``repository: url:``), which turns the launch buttons on. It reuses
+    the first build's execution cache (the chapters are the same), so only Sphinx's work is
+    repeated; labs are not executed at all."""
     out = tmp_path_factory.mktemp("book-without-solutions")
     shutil.copytree(book[0].parent / ".jupyter_cache", out / "_build" / ".jupyter_cache")
-    return build(out, SCALINGZIP_LAB_SOLUTIONS="none")
+    config = (ROOT / "_config.yml").read_text(encoding="utf-8")
+    published, n = re.subn(r'^(  url: )""', rf'\1"{PUBLISHED_AT}"', config, count=1, flags=re.M)
+    assert n == 1, "_config.yml has no empty `repository: url:` line to set"
+    (out / "_config.yml").write_text(published, encoding="utf-8")
+    return build(out, out / "_config.yml", SCALINGZIP_LAB_SOLUTIONS="none")
 
 
 def text_of(path: Path) -> str:
@@ -205,3 +226,152 @@ def test_instructors_build_without_solutions(book_without_solutions):
         assert (html / "labs" / f"{lab.stem}.html").is_file()
     found = leaks_in_build(html, ("solution", "hidden test"))
     assert not found, "solutions or hidden tests in the build without solutions:\n" + "\n".join(found[:20])
+
+
+LAUNCH_SERVICES = ("https://mybinder.org/", "https://colab.research.google.com/")
+
+
+def launch_links(page: Path) -> list[str]:
+    return [url for url in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8"))
+            if url.startswith(LAUNCH_SERVICES)]
+
+
+def test_launch_buttons_follow_the_repository_setting(book, book_without_solutions):
+    """With `repository: url:` empty (the default), no page has a launch button; set, every
+    chapter opens its own notebook from that repository on Binder and Colab, and no lab page has
+    one (its notebook in the repository is the master, solutions included)."""
+    default_html, published_html = book[0], book_without_solutions[0]
+    assert not [p for p in default_html.rglob("*.html") if launch_links(p)], "launch buttons without a repository"
+    chapters = sorted((ROOT / "chapters").glob("*.ipynb"))
+    assert chapters
+    for nb in chapters:
+        links = launch_links(published_html / "chapters" / f"{nb.stem}.html")
+        assert len(links) == 2, f"{nb.stem}: expected a Binder and a Colab button, found {links}"
+        repo_path = f"chapters/{nb.name}"
+        binder, colab = sorted(links, key=lambda url: "colab" in url)
+        assert binder == f"https://mybinder.org/v2/gh/example-org/scaling-laws-as-compression/main?urlpath=lab/tree/{repo_path}"
+        assert colab == f"https://colab.research.google.com/github/example-org/scaling-laws-as-compression/blob/main/{repo_path}"
+    for lab in LABS:
+        assert not launch_links(published_html / "labs" / f"{lab.stem}.html"), f"{lab.stem} has launch buttons"
+
+
+# --- In a browser ------------------------------------------------------------------------------
+# Every page of the build, served on the loopback interface, read once in Chromium driven by
+# Playwright (tests/browser.py, which runs on its own too: `python tests/browser.py _build/html`).
+# Screenshots go to .artifacts/browser/: light/ a screenshot of each page, dark/ each figure as
+# shown in dark mode.
+
+ARTIFACTS = ROOT / ".artifacts" / "browser"
+SEARCH_TERM = "entropy"
+SEARCH_PAGE = "chapters/02_lossless_compression.html"  # the chapter that defines it
+
+
+@pytest.fixture(scope="module")
+def browser_audit(book) -> browser.BookAudit:
+    """What every page of the build did in the browser (:func:`browser.audit_book`). With no
+    Chromium the tests fail, saying how to install one; they never skip."""
+    html, _ = book
+    try:
+        return browser.audit_book(html, ARTIFACTS, search_term=SEARCH_TERM)
+    except browser.NoBrowserError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def _listed(problems: list[str], limit: int = 40) -> str:
+    more = f"\n... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return "\n".join(problems[:limit]) + more
+
+
+def test_every_page_loads_in_a_browser_without_errors(book, browser_audit):
+    """No console error, no uncaught exception, no failed request (the server's error answers
+    included) and no request to any host but the loopback one, on any page of the build."""
+    html, _ = book
+    assert set(browser_audit.pages) == set(browser.book_pages(html))
+    assert len(browser_audit.pages) >= 3
+    problems = browser_audit.load_problems()
+    assert not problems, "pages with errors in the browser:\n" + _listed(problems)
+
+
+def test_math_is_typeset_in_the_browser_by_the_books_mathjax(browser_audit):
+    with_math = [r for r in browser_audit.pages.values() if r.math_elements]
+    assert with_math, "no page with math: the check would check nothing"
+    problems = browser_audit.math_problems()
+    assert not problems, "math not typeset by the build's MathJax:\n" + _listed(problems)
+    for report in with_math:
+        assert report.mathjax_containers >= report.math_elements, report.name
+
+
+def test_every_image_loads(browser_audit):
+    assert sum(r.images for r in browser_audit.pages.values()) > 0, "no image in the whole book"
+    problems = browser_audit.image_problems()
+    assert not problems, "images that did not load:\n" + _listed(problems)
+
+
+def test_solutions_are_hidden_until_clicked(browser_audit):
+    """Chapter exercises' solutions (sphinx-exercise) and the labs' reference solutions are folded
+    away: hidden until their toggle is clicked, shown after. Every lab has some."""
+    problems = browser_audit.solution_problems()
+    for lab in LABS:
+        name = f"labs/{lab.stem}.html"
+        if browser_audit.pages[name].solutions == 0:
+            problems.append(f"{name}: no solution toggle found")
+    assert sum(r.solutions for r in browser_audit.pages.values()) > 0
+    assert not problems, "solutions not hidden behind a working toggle:\n" + _listed(problems)
+
+
+def test_search_finds_a_known_term(book, browser_audit):
+    """The book's search page, searching for a term the course defines, lists chapters (the one
+    that defines it among them, while it exists), and only pages of the build."""
+    html, _ = book
+    assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
+    pages = {link.split("#")[0] for link in browser_audit.search_links}
+    assert any(p.startswith("chapters/") for p in pages), f"searching {SEARCH_TERM!r} found no chapter: {sorted(pages)}"
+    if (html / SEARCH_PAGE).is_file():
+        assert SEARCH_PAGE in pages, f"searching {SEARCH_TERM!r} did not find {SEARCH_PAGE}; found {sorted(pages)}"
+    assert all((html / p).is_file() for p in pages), f"search results that are not pages: {sorted(pages)}"
+
+
+def test_figures_are_readable_in_dark_mode(browser_audit):
+    """In dark mode every figure keeps its own light background and a contrast of at least 4.5
+    between that background and its labels (browser.figure_readability)."""
+    assert sum(r.figures for r in browser_audit.pages.values()) > 0, "no figure checked in dark mode"
+    problems = browser_audit.dark_mode_problems()
+    assert not problems, "figures hard to read in dark mode:\n" + _listed(problems)
+
+
+def test_screenshots_are_saved(browser_audit):
+    shots = [Path(r.screenshot) for r in browser_audit.pages.values() if not r.redirect]
+    assert shots and all(p.is_file() and p.stat().st_size > 0 for p in shots)
+    assert len(list((ARTIFACTS / "dark").glob("*.png"))) == sum(r.figures for r in browser_audit.pages.values())
+
+
+def _figure_png(transparent: bool) -> bytes:
+    """A small matplotlib figure (black labels and lines), white or transparent."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=100)
+    ax.plot([1, 10, 100], [3, 2, 1.5], color="black")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("loss (bits)")
+    ax.set_title("a scaling law")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", facecolor="none" if transparent else "white", transparent=transparent)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def test_the_dark_mode_check_rejects_a_transparent_figure():
+    """browser.figure_readability, on a figure as a dark page shows it: a white figure passes,
+    the same figure drawn transparent (black labels straight on the page) fails."""
+    page = (18, 18, 18)  # sphinx-book-theme's dark background
+    for transparent, readable in ((False, True), (True, False)):
+        figure = Image.open(io.BytesIO(_figure_png(transparent))).convert("RGBA")
+        shown = Image.new("RGBA", figure.size, page + (255,))
+        shown.alpha_composite(figure)
+        buffer = io.BytesIO()
+        shown.convert("RGB").save(buffer, format="PNG")
+        verdict = browser.figure_readability(buffer.getvalue(), page)
+        assert (not verdict.problems) == readable, (transparent, verdict)

@@ -168,6 +168,10 @@ BESIROGLU_2024_HOFFMANN_PROCEDURE = ChinchillaLaw(
     alpha=0.3473,
     beta=0.3672,
     citation="besiroglu2024chinchilla",
-    where="Hoffmann et al.'s own procedure applied to the same 240 digitised points",
-    note="Sum of Huber terms (delta 1e-3), 4,500-start L-BFGS-B, best kept; what fit_chinchilla does.",
+    where="Hoffmann et al.'s own procedure applied to Besiroglu et al.'s 240 digitised points",
+    note=(
+        "Sum of Huber terms (delta 1e-3), 4,500-start L-BFGS-B, best kept; what fit_chinchilla does, and "
+        "fit_chinchilla on Besiroglu et al.'s extraction reproduces these constants to the digits shown. "
+        "The course has not found this row in the paper's text, so the chapters do not quote it as theirs."
+    ),
 )

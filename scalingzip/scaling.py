@@ -9,6 +9,8 @@ This is the public import path for everything about scaling laws in the course:
   and the compute-optimal allocation (defined in :mod:`scalingzip.chinchilla`, re-exported);
 * Hoffmann's Approach 2, IsoFLOP profiles (:func:`fit_isoflop`);
 * percentile bootstrap intervals for any of these fits (:func:`bootstrap`);
+* Hoffmann et al.'s training runs read from their Figure 4 (:func:`load_chinchilla_points`,
+  defined in :mod:`scalingzip.datasets`);
 * Kaplan et al.'s laws and closed-form FLOP counts (loss in nats/token, N = non-embedding
   parameters, C in FLOP unless a name says PF-days; defined in :mod:`scalingzip.kaplan`);
 * the published constants (defined in :mod:`scalingzip.published`, re-exported).
@@ -48,6 +50,7 @@ from scalingzip.chinchilla import (
     fit_chinchilla,
     synthetic_chinchilla_data,
 )
+from scalingzip.datasets.chinchilla_points import ChinchillaPoints, load_chinchilla_points
 from scalingzip.kaplan import (
     flops_per_token_6n,
     flops_per_token_forward,
@@ -92,6 +95,9 @@ __all__ = [
     "compute_optimal",
     "compute_optimal_numerical",
     "synthetic_chinchilla_data",
+    # Hoffmann et al.'s runs as plotted in their Fig. 4, digitised (scalingzip.datasets)
+    "ChinchillaPoints",
+    "load_chinchilla_points",
     # IsoFLOP profiles
     "IsoFLOPFit",
     "fit_isoflop",

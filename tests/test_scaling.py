@@ -198,9 +198,14 @@ def test_objective_is_the_sum_of_huber_terms() -> None:
 def test_noise_free_data_give_back_the_law() -> None:
     N, D, L = synthetic_chinchilla_data(LAW, n_points=80, noise=0.0, seed=6)
     fit = fit_chinchilla(N, D, L, grid=SMALL_GRID)
-    for name in ("E", "A", "B", "alpha", "beta"):
-        assert getattr(fit, name) == pytest.approx(getattr(LAW, name), rel=1e-4), name
-    assert fit.objective < 1e-12
+    # The exponents and the floor are sharply identified; A and B sit in a shallow valley (a 1e-4
+    # change in B moves no predicted loss by more than about 1e-7 here), so where the optimiser stops
+    # inside it differs between CPUs: they get a tolerance ten times wider, and the predictions one
+    # tight enough to catch any real error.
+    for name, rel in (("E", 1e-4), ("alpha", 1e-4), ("beta", 1e-4), ("A", 1e-3), ("B", 1e-3)):
+        assert getattr(fit, name) == pytest.approx(getattr(LAW, name), rel=rel), name
+    np.testing.assert_allclose(fit.predict(N, D), L, rtol=1e-5)
+    assert fit.objective < 1e-10
     assert fit.converged
 
 

@@ -9,6 +9,8 @@ Every chapter and lab imports it. One module per concept; import what you need f
   with a pretrained transformer, and online (prequential) coding while the model trains.
 * :mod:`scalingzip.data` - offline corpora (``load_text``: Python's docs, a shipped snapshot, and code, any file)
   and deterministic splits; offline image data (``load_digits``, ``load_sample_images``, ``load_mnist1d``).
+* :mod:`scalingzip.datasets` - published measurements shipped as data: Hoffmann et al.'s training
+  runs read from their Figure 4 by the course's own digitiser (``load_chinchilla_points``).
 * :mod:`scalingzip.bpe` - byte-level byte-pair encoding: a tokenizer trained on bytes, exact round trips.
 * :mod:`scalingzip.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
 * :mod:`scalingzip.models` - byte-level causal transformers and their named presets.

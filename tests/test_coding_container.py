@@ -36,7 +36,7 @@ def test_parameters_are_stored_and_used():
         blob = compress(text, "ppm", order=order)
         assert decompress(blob) == text
         # magic, version, name, parameter count, "order" and "max_total", lengths and CRCs
-        header = 4 + 1 + (1 + 3) + 1 + (1 + 5 + 4) + (1 + 9 + 4) + 8 + 4 + 8 + 4
+        header = 4 + 1 + (1 + 3) + 1 + (1 + 5 + 4) + (1 + 9 + 4) + 8 + 4 + 8 + 4 + 4
         ideal_bytes = model_code_length_bits(text, PPMModel(order)) / 8
         assert len(blob) - header <= ideal_bytes + 1
 
@@ -70,19 +70,23 @@ def _reseal(header_and_payload: bytes, header_end: int) -> bytes:
 def test_messages_name_the_problem():
     data = b"some data to compress, some data"
     blob = compress(data, "order0")
-    header_end = blob.index(struct.pack(">Q", len(data))) + 8 + 4 + 8  # original length, data CRC, payload length
+    header_end = blob.index(struct.pack(">Q", len(data))) + 8 + 4 + 8 + 4  # original length, data CRC, payload length, payload CRC
     with pytest.raises(ValueError, match="bad magic"):
         decompress(zlib.compress(data))
-    with pytest.raises(ValueError, match="unsupported format version 2"):
-        decompress(blob[:4] + b"\x02" + blob[5:])
+    with pytest.raises(ValueError, match="unsupported format version 3"):
+        decompress(blob[:4] + b"\x03" + blob[5:])
+    with pytest.raises(ValueError, match="made by an older version of scalingzip"):
+        decompress(blob[:4] + b"\x01" + blob[5:])
     with pytest.raises(ValueError, match="truncated header"):
         decompress(blob[:10])
     with pytest.raises(ValueError, match="corrupt header"):
         decompress(blob[:6] + b"O" + blob[7:])
     with pytest.raises(ValueError, match="truncated payload"):
         decompress(blob[:-1])
+    with pytest.raises(ValueError, match="corrupt payload"):  # caught before anything is decoded
+        decompress(blob[:-1] + bytes([blob[-1] ^ 0x80]))
     # forged headers whose own CRC is valid: the later checks still catch them
-    crc_at = header_end - 12
+    crc_at = header_end - 16
     forged = blob[:crc_at] + struct.pack(">I", zlib.crc32(data) ^ 1) + blob[crc_at + 4 :]
     with pytest.raises(ValueError, match="CRC mismatch"):
         decompress(_reseal(forged, header_end))

@@ -6,7 +6,7 @@ decoder needs, so ``decompress(blob)`` takes no other argument. Layout (integers
 
     offset  size  field
     0       4     magic b"SZIP"
-    4       1     format version (1)
+    4       1     format version (2)
     5       1     m = length of the model name (1..32)
     6       m     model name, ASCII
     .       1     k = number of model parameters
@@ -14,13 +14,17 @@ decoder needs, so ``decompress(blob)`` takes no other argument. Layout (integers
     .       8     original length in bytes
     .       4     CRC-32 of the original bytes (zlib.crc32)
     .       8     payload length in bytes
+    .       4     CRC-32 of the payload
     .       4     CRC-32 of every header byte above
     .       ...   payload: the model's side information, if any, then the coded stream
 
 Nothing wrong is ever returned: the header has its own CRC-32 (so a damaged length or parameter
-is reported as such, not acted upon), the payload length must match the bytes present, the
-range decoder must end exactly at the end of its stream, and the output must match the length
-and CRC-32 stored at compression time. Every failure is a ``ValueError`` that says what is wrong.
+is reported as such, not acted upon), the payload length must match the bytes present, the payload
+must match its CRC-32 before any of it is decoded (so every single-bit flip anywhere in a blob is
+reported, even one that would happen to decode to the right bytes), the range decoder must end
+exactly at the end of its stream, and the output must match the length and CRC-32 stored at
+compression time. Every failure is a ``ValueError`` that says what is wrong. Version 1 blobs,
+which had no payload CRC, are refused with a message saying so.
 
 References:
     P. Deutsch (1996), RFC 1952 "GZIP file format specification version 4.3" (magic bytes,
@@ -45,7 +49,7 @@ __all__ = ["FORMAT_VERSION", "MAGIC", "MODELS", "PYTORCH_MODELS", "Header", "Mod
            "pack", "unpack"]
 
 MAGIC = b"SZIP"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2 added the payload's CRC-32; version 1 blobs are refused with a clear message
 _STATIC_TABLE = struct.Struct(">256H")  # the static model's 256 frequencies, summing to 2**16
 
 
@@ -239,7 +243,7 @@ def pack(model: str, params: dict[str, int], data: bytes, payload: bytes) -> byt
     for key, value in resolved.items():
         k = key.encode("ascii")
         header += struct.pack(">B", len(k)) + k + struct.pack(">I", value)
-    header += struct.pack(">QIQ", len(data), zlib.crc32(data), len(payload))
+    header += struct.pack(">QIQI", len(data), zlib.crc32(data), len(payload), zlib.crc32(payload))
     header += struct.pack(">I", zlib.crc32(header))
     return bytes(header) + payload
 
@@ -279,7 +283,8 @@ def unpack(blob: bytes) -> Header:
     Raises:
         TypeError: if ``blob`` is not bytes-like.
         ValueError: on bad magic, an unsupported version, a damaged header (CRC mismatch), an
-            unknown model or parameter, a truncated payload or trailing bytes.
+            unknown model or parameter, a truncated payload, trailing bytes or a damaged payload
+            (CRC mismatch).
     """
     if not isinstance(blob, (bytes, bytearray, memoryview)):
         raise TypeError(f"blob must be bytes from compress(), got {type(blob).__name__}")
@@ -288,6 +293,9 @@ def unpack(blob: bytes) -> Header:
     if rd.take(len(MAGIC), "magic") != MAGIC:
         raise ValueError(f"bad magic: this is not a scalingzip blob (it should start with {MAGIC!r})")
     version = rd.uint("B", "version")
+    if version < FORMAT_VERSION:
+        raise ValueError(f"made by an older version of scalingzip (format {version}, without a payload checksum); "
+                         f"this code reads format {FORMAT_VERSION}: decompress it with the version that made it")
     if version != FORMAT_VERSION:
         raise ValueError(f"unsupported format version {version}; this code reads version {FORMAT_VERSION}")
     name = rd.take(rd.uint("B", "model name length"), "model name")
@@ -296,6 +304,7 @@ def unpack(blob: bytes) -> Header:
         key = rd.take(rd.uint("B", "parameter name length"), "parameter name")
         params_raw.append((key, rd.uint("I", "parameter value")))
     n, data_crc, n_payload = rd.uint("Q", "original length"), rd.uint("I", "data CRC"), rd.uint("Q", "payload length")
+    payload_crc = rd.uint("I", "payload CRC")
     header_end = rd.pos
     if rd.uint("I", "header CRC") != zlib.crc32(blob[:header_end]):
         raise ValueError("corrupt header: its CRC-32 does not match")
@@ -314,6 +323,8 @@ def unpack(blob: bytes) -> Header:
         raise ValueError(f"truncated payload: header says {n_payload} bytes, only {len(payload)} present")
     if len(payload) > n_payload:
         raise ValueError(f"trailing garbage: {len(payload) - n_payload} byte(s) after the payload")
+    if zlib.crc32(payload) != payload_crc:
+        raise ValueError("corrupt payload: its CRC-32 does not match (the coded bytes were damaged)")
     return Header(model, params, n, data_crc, payload)
 
 

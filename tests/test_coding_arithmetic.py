@@ -1,11 +1,10 @@
 """The integer range coder and the probability quantiser."""
 
 import math
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingzip.coding import (
@@ -16,7 +15,6 @@ from scalingzip.coding import (
     quantize_probabilities,
 )
 
-FAST = settings(max_examples=60, deadline=timedelta(seconds=3), derandomize=True, database=None)
 
 # The coder's stated precision: each symbol loses less than total / 2**48 of its interval.
 def slack_bits(n_symbols, total):
@@ -56,7 +54,6 @@ def coded_messages(draw):
     return symbols, freqs
 
 
-@FAST
 @given(distributions(), st.integers(min_value=9, max_value=MAX_TOTAL_BITS))
 def test_quantiser_sums_exactly_and_keeps_every_symbol(p, total_bits):
     f = quantize_probabilities(p, total_bits)
@@ -92,7 +89,6 @@ def test_quantiser_errors(args, match):
         quantize_probabilities(*args)
 
 
-@FAST
 @given(coded_messages())
 def test_round_trip_and_length_within_bound(message):
     symbols, freqs = message
@@ -108,7 +104,6 @@ def test_round_trip_and_length_within_bound(message):
     assert 8 * len(data) >= ideal - 1e-6  # no code beats -log2 P
 
 
-@FAST
 @given(coded_messages())
 def test_per_symbol_api_writes_the_same_stream(message):
     symbols, freqs = message

@@ -2,22 +2,19 @@
 
 import struct
 import zlib
-from datetime import timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingzip.coding import MODELS, compress, decompress, model_code_length_bits, PPMModel
 from scalingzip.coding.container import PYTORCH_MODELS
 from scalingzip.data import load_text
 
-FAST = settings(max_examples=40, deadline=timedelta(seconds=3), derandomize=True, database=None)
 MODEL_NAMES = sorted(set(MODELS) - set(PYTORCH_MODELS))  # the others need scalingzip.lm and a model
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)
-@FAST
 @given(data=st.binary(max_size=400))
 def test_round_trip(model, data):
     assert decompress(compress(data, model)) == data

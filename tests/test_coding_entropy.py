@@ -1,16 +1,14 @@
 """Entropy, cross-entropy, KL divergence and bits per byte."""
 
 import math
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingzip.coding import bits_per_byte, cross_entropy_bits, entropy_bits, kl_bits
 
-FAST = settings(max_examples=50, deadline=timedelta(seconds=2), derandomize=True, database=None)
 
 weights = st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=40).filter(lambda w: sum(w) > 1e-3)
 
@@ -36,7 +34,6 @@ def test_cross_entropy_is_infinite_where_q_misses_a_symbol():
     assert cross_entropy_bits([1.0, 0.0], [1.0, 0.0]) == 0.0
 
 
-@FAST
 @given(weights, st.data())
 def test_gibbs_inequality_and_decomposition(w, data):
     p = normalise(w)

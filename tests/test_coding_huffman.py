@@ -3,11 +3,10 @@
 import heapq
 import math
 from collections import Counter
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingzip.coding import (
@@ -19,7 +18,6 @@ from scalingzip.coding import (
     huffman_encode,
 )
 
-FAST = settings(max_examples=60, deadline=timedelta(seconds=2), derandomize=True, database=None)
 
 counts = st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=80).filter(lambda c: sum(c) > 0)
 
@@ -38,7 +36,6 @@ def reference_cost(weights):
     return cost
 
 
-@FAST
 @given(counts)
 def test_optimal_against_independent_reference(c):
     code = huffman_code(c)
@@ -52,7 +49,6 @@ def test_optimal_against_independent_reference(c):
         assert h - 1e-9 <= avg < h + 1
 
 
-@FAST
 @given(counts)
 def test_code_is_prefix_free_canonical_and_complete(c):
     code = huffman_code(c)
@@ -79,7 +75,6 @@ def test_small_examples_and_ties():
     assert huffman_code_lengths([1, 1, 2, 4]) == {0: 3, 1: 3, 2: 2, 3: 1}
 
 
-@FAST
 @given(st.binary(min_size=1, max_size=400))
 def test_encode_decode_round_trip(data):
     code = huffman_code(Counter(data))

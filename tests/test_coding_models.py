@@ -1,11 +1,10 @@
 """Static, adaptive order-0 and PPM models driving the range coder through one interface."""
 
 import math
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from scalingzip.coding import (
@@ -19,7 +18,6 @@ from scalingzip.coding import (
 )
 from scalingzip.data import load_text
 
-FAST = settings(max_examples=40, deadline=timedelta(seconds=3), derandomize=True, database=None)
 
 MODEL_FACTORIES = {
     "static": lambda: StaticModel.from_probabilities(np.exp(-np.arange(256) / 40.0)),
@@ -37,7 +35,6 @@ texty = st.lists(st.sampled_from([b"the ", b"then ", b"there", b"\x00\xff", b"co
 
 
 @pytest.mark.parametrize("name", sorted(MODEL_FACTORIES))
-@FAST
 @given(data=st.one_of(st.binary(max_size=300), texty))
 def test_round_trip_and_length_match_the_ideal(name, data):
     make = MODEL_FACTORIES[name]

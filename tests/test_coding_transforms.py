@@ -1,11 +1,10 @@
 """Predictive coding (fixed predictors, PNG filters) and transform coding (DCT, S-transform, quantisation)."""
 
 import math
-from datetime import timedelta
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -29,7 +28,6 @@ from scalingzip.coding import (
     s_transform,
 )
 
-FAST = settings(max_examples=40, deadline=timedelta(seconds=3), derandomize=True, database=None)
 
 int64_signals = hnp.arrays(np.int64, hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=40),
                            elements=st.integers(min_value=-(2**63), max_value=2**63 - 1))
@@ -37,7 +35,6 @@ images = hnp.arrays(np.uint8, st.one_of(hnp.array_shapes(min_dims=2, max_dims=2,
                                         st.tuples(st.integers(1, 8), st.integers(1, 8), st.integers(1, 4))))
 
 
-@FAST
 @given(int64_signals, st.integers(min_value=0, max_value=3))
 def test_predictors_invert_exactly_even_when_arithmetic_wraps(x, order):
     r = predictive_encode(x, order)
@@ -64,7 +61,6 @@ def test_prediction_lowers_entropy_of_a_smooth_signal():
     assert empirical_entropy(predictive_encode(x, 2)[2:]) < empirical_entropy(x) - 5
 
 
-@FAST
 @given(images, st.sampled_from(("adaptive",) + PNG_FILTERS))
 def test_png_filters_invert_exactly(image, method):
     filtered, types = png_filter(image, method)
@@ -119,7 +115,6 @@ def test_block_dct_preserves_energy_and_compacts_smooth_images():
     assert energy_compaction(np.zeros(4), 0) == 1.0
 
 
-@FAST
 @given(hnp.arrays(np.int64, st.tuples(st.integers(1, 3), st.sampled_from([8, 16, 32])),
                   elements=st.integers(min_value=-(2**63), max_value=2**63 - 1)),
        st.integers(min_value=0, max_value=3))
@@ -136,7 +131,6 @@ def test_s_transform_splits_into_means_and_differences():
     assert np.array_equal(inverse_s_transform(s_transform(x, 3), 3), x)
 
 
-@FAST
 @given(hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(-1e6, 1e6)),
        st.floats(min_value=1e-3, max_value=1e3))
 def test_quantisation_error_is_at_most_half_a_step(x, step):

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from scalingzip.chinchilla import _LogData, _objective_batch
@@ -277,7 +277,6 @@ def test_closed_form_optimum_equals_numerical_optimum(law: ChinchillaLaw) -> Non
         assert np.all(chinchilla_loss(closed.N_opt * factor, C / (6 * closed.N_opt * factor), law) > closed.loss)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(
     E=st.floats(0.0, 3.0),
     A=st.floats(10.0, 1e4),

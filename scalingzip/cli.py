@@ -73,11 +73,20 @@ def _write(path: Path, data: bytes, force: bool) -> None:
 
 
 def _check_destination(src: Path, dst: Path, force: bool) -> None:
-    """Fail before any work if the output would overwrite the input, or an existing file unasked."""
+    """Fail before any work if the output is a directory, is the input, or exists and is not forced."""
+    if dst.is_dir():
+        raise CommandError(f"{dst} is a directory; give the output's file name")
     if dst.exists() and src.resolve() == dst.resolve():
         raise CommandError("input and output are the same file")
     if dst.exists() and not force:
         raise CommandError(f"{dst} exists; pass --force to overwrite it")
+
+
+def _check_preset(preset: str) -> None:
+    from .models import PRESETS
+
+    if preset not in PRESETS:
+        raise CommandError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
 
 
 def _load_model(path: str | None):
@@ -107,6 +116,8 @@ def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str
 
     if mode not in MODES:
         raise CommandError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+    if mode == "online-lm":
+        _check_preset(preset)
     _check_destination(src, dst, force)
     data = _read(src)
     t0 = time.perf_counter()
@@ -161,6 +172,8 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
     from .models import build_model
     from .train import evaluate_bits_per_byte, train
 
+    if dst.is_dir():
+        raise CommandError(f"{dst} is a directory; give the model's file name")
     if dst.exists() and not force:
         raise CommandError(f"{dst} exists; pass --force to overwrite it")
     config = pretrain_config(steps)
@@ -406,16 +419,16 @@ def run(args: argparse.Namespace) -> int:
                              device=args.device, groups=args.group, dry_run=args.dry_run, prune=args.prune,
                              progress=progress)
         else:
-            from .models import PRESETS
-
-            if args.preset not in PRESETS:
-                raise CommandError(f"unknown preset {args.preset!r}; choose one of {', '.join(PRESETS)}")
+            _check_preset(args.preset)
             if args.steps < 1:
                 raise CommandError("--steps must be >= 1")
             line = train_lm(args.output, preset=args.preset, steps=args.steps, force=args.force, progress=progress)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # outputs are written to a temporary file and renamed, so none is partial
+        print("error: interrupted; no output was written", file=sys.stderr)
+        return 130
     if not args.quiet:
         print(line)
     return 0

@@ -125,6 +125,27 @@ def test_train_lm_refuses_an_unknown_preset_and_an_existing_file(tmp_path, capsy
     assert "exists" in capsys.readouterr().err
 
 
+def test_unknown_preset_a_directory_as_output_and_ctrl_c_each_get_one_line(tmp_path, capsys, monkeypatch):
+    src, packed, _ = _files(tmp_path)
+    assert main(["compress", str(src), str(packed), "--mode", "online-lm", "--preset", "huge", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: unknown preset 'huge'") and err.count("\n") == 1 and not packed.exists()
+    for argv in (["compress", str(src), str(tmp_path)], ["compress", str(src), str(tmp_path), "--force"],
+                 ["train-lm", str(tmp_path)]):
+        assert main([*argv, "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and "is a directory" in err and err.count("\n") == 1
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("scalingzip.coding.compress", interrupted)
+    assert main(["compress", str(src), str(packed), "--quiet"]) == 130
+    err = capsys.readouterr().err
+    assert err == "error: interrupted; no output was written\n"
+    assert not packed.exists() and not list(tmp_path.glob(f".{packed.name}.*"))
+
+
 @pytest.mark.parametrize("data", [b"", b"\x00", bytes(range(256)), b"z" * 10_000,
                                   "压缩即预测 — Сжатие".encode() * 30, load_text("python-code")[:8000]],
                          ids=["empty", "one byte", "256 values", "long run", "utf-8", "code"])

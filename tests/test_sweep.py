@@ -206,6 +206,7 @@ def test_the_committed_study_is_complete_and_consistent():
         assert r.metrics["tokens"] == r.config.tokens
 
 
+@pytest.mark.slow
 def test_rerunning_two_committed_runs_reproduces_their_loss():
     for stored in _cheapest_committed(2):
         fresh = run(stored.config, device="cpu")

@@ -11,8 +11,11 @@ elsewhere, its math typeset by the build's own MathJax, every image loaded, ever
 until clicked, every figure readable in dark mode, and the search finds a known term. Screenshots
 are saved under ``.artifacts/browser/``.
 
-This is the slow test: it executes every notebook once more (nbval executes them too), in a fresh
-build directory with a fresh execution cache, so a cached success can never hide a failing cell.
+This is the slow test, and the one place where the suite executes the chapters and labs: the build
+runs every notebook once, in a fresh build directory with a fresh execution cache (so a cached
+success can never hide a failing cell), and a test per notebook checks what nbval would, on the
+build's own executed copy. (``pytest --nbval-lax chapters/NAME.ipynb`` still checks one notebook
+while you work on it.)
 """
 
 import html as html_entities
@@ -117,6 +120,23 @@ def leaks_in_build(html: Path, kinds: tuple[str, ...]) -> list[str]:
             text = path.read_text(encoding="utf-8", errors="replace")
             found += [f"{path.relative_to(html)}: hidden test {name}" for name in sorted(hidden_names) if name in text]
     return found
+
+
+NOTEBOOKS = sorted(p.relative_to(ROOT) for folder in ("chapters", "labs") for p in (ROOT / folder).glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=str)
+def test_every_notebook_ran_in_the_build_without_an_error(book, notebook):
+    """nbval's check, without a second execution: the build ran the notebook in a fresh kernel
+    (its log says so; `raise_on_error` in _config.yml stops the build at a failing cell) and its
+    executed copy holds no error output."""
+    html, log = book
+    assert f"{notebook}: Executed notebook in" in log.replace(str(ROOT) + os.sep, ""), (
+        f"the build did not execute {notebook} (not in _toc.yml, or taken from a cache?)")
+    executed = nbformat.read(html.parent / "jupyter_execute" / notebook, as_version=4)
+    errors = [f"cell {i}: {out.get('ename')}: {out.get('evalue')}" for i, cell in enumerate(executed.cells)
+              if cell.cell_type == "code" for out in cell.get("outputs", []) if out.output_type == "error"]
+    assert not errors, f"{notebook} raised in the build:\n" + "\n".join(errors)
 
 
 def test_book_builds_with_zero_warnings(book):

@@ -1,6 +1,7 @@
-"""Committed notebooks carry no outputs and no execution counts: the book build executes them.
+"""Committed notebooks carry no outputs and no execution counts: the book build executes them
+(tests/test_book.py checks each executed notebook).
 
-Run a single notebook's checks with ``pytest --nbval-lax chapters/NAME.ipynb``.
+Run a single notebook cell by cell while you work on it with ``pytest --nbval-lax chapters/NAME.ipynb``.
 """
 
 import json

@@ -4,13 +4,16 @@ The book quotes no number it does not compute or cite. A notebook computes a val
 to MyST-NB's ``glue``, and the text refers to it by name. Floats glue directly and take a format
 in the text (``{glue:text}`name:.3f```); very large or small numbers read better in scientific
 notation, which :func:`sci` produces as text that glues without quotation marks.
+:func:`glue_value` glues a value for the text without showing it in the page.
 """
 
 from __future__ import annotations
 
 import math
 
-__all__ = ["Text", "sci"]
+import numpy as np
+
+__all__ = ["Text", "glue_value", "sci"]
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
@@ -57,3 +60,14 @@ def sci(x: float, digits: int = 3) -> Text:
     if exponent == 0:
         return Text(mantissa)
     return Text(f"{mantissa} × 10{str(exponent).translate(_SUPERSCRIPT)}")
+
+
+def glue_value(name: str, value: object) -> None:
+    """Glue ``value`` under ``name`` for the text, with no output in the page (MyST-NB's ``glue``).
+
+    NumPy scalars become the Python numbers they hold, which MyST's ``{glue:text}`` formats
+    (``:.3f``, ``:,``); everything else is glued as it is.
+    """
+    from myst_nb import glue  # the book's dependency, imported only by notebooks that glue
+
+    glue(name, value.item() if isinstance(value, np.generic) else value, display=False)

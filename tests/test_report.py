@@ -26,3 +26,18 @@ def test_bad_input():
         sci(math.inf)
     with pytest.raises(ValueError, match="digits"):
         sci(1.0, 0)
+
+
+def test_glue_value_glues_numpy_scalars_as_python_numbers_without_display(monkeypatch):
+    import myst_nb
+    import numpy as np
+
+    from scalingzip.report import glue_value
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: calls.append((name, value, display)))
+    glue_value("a", np.float64(0.25))
+    glue_value("b", np.int64(7))
+    glue_value("c", Text("x"))
+    assert calls == [("a", 0.25, False), ("b", 7, False), ("c", Text("x"), False)]
+    assert type(calls[0][1]) is float and type(calls[1][1]) is int

@@ -16,7 +16,7 @@ import argparse
 import importlib
 import sys
 
-from . import cli
+from scalingzip import cli
 
 # benchmark name -> module under scalingzip.benchmarks exposing ``main(argv) -> int``
 BENCHMARKS = {

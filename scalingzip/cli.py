@@ -7,13 +7,13 @@ Modes of ``compress`` (the file records which one, so ``decompress`` needs no mo
   which starts from nothing and learns while it codes; no model file, any machine decodes it.
 * ``pretrained``: a byte-level transformer trained beforehand by ``train-lm``; the file records
   the model's shape and checksum, and ``decompress`` needs the same model file.
-* ``online-lm``: a byte-level transformer that learns while it codes (:func:`scalingzip.lm.prequential_encode`);
+* ``online-lm``: a byte-level transformer that learns while it codes (:func:`scalingzip.compressors.lm.prequential_encode`);
   slow, kept to show the prequential code of a neural network at work.
 
-``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.sweep.run_sweep`:
+``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.studies.sweep.run_sweep`:
 runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sweep resumes.
 
-``assign`` writes each lab's student notebook and autograder zip (:func:`scalingzip.assignments.release`)
+``assign`` writes each lab's student notebook and autograder zip (:func:`scalingzip.classroom.assignments.release`)
 under ``_build/assignments/LAB/``; ``grade LAB SUBMISSIONS`` grades notebooks offline with that zip
 and writes a CSV of points per question and a feedback file per submission.
 
@@ -83,14 +83,14 @@ def _check_destination(src: Path, dst: Path, force: bool) -> None:
 
 
 def _check_preset(preset: str) -> None:
-    from .models import PRESETS
+    from scalingzip.nn.transformer import PRESETS
 
     if preset not in PRESETS:
         raise CommandError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
 
 
 def _load_model(path: str | None):
-    from . import lm
+    from scalingzip.compressors import lm
 
     if path is None:
         raise CommandError("this mode needs --model FILE (make one with: python -m scalingzip train-lm FILE)")
@@ -111,8 +111,8 @@ def _report(verb: str, src: Path, n_in: int, n_out: int, n_raw: int, seconds: fl
 def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str | None = None,
                   preset: str = "30k", force: bool = False, progress: bool = True) -> str:
     """Compress ``src`` into ``dst``; return the one-line report."""
-    from . import lm
-    from .coding import compress
+    from scalingzip.compressors import lm
+    from scalingzip.coding import compress
 
     if mode not in MODES:
         raise CommandError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -138,8 +138,8 @@ def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str
 def decompress_file(src: Path, dst: Path, *, model: str | None = None, force: bool = False,
                     progress: bool = True) -> str:
     """Decompress ``src`` into ``dst``; return the one-line report."""
-    from . import lm
-    from .coding import container
+    from scalingzip.compressors import lm
+    from scalingzip.coding import container
 
     _check_destination(src, dst, force)
     blob = _read(src)
@@ -167,10 +167,10 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
     """Train the pretrained mode's model on the python-docs training split and save it."""
     import torch
 
-    from . import lm
-    from .data import load_text, split_bytes
-    from .models import build_model
-    from .train import evaluate_bits_per_byte, train
+    from scalingzip.compressors import lm
+    from scalingzip.data import load_text, split_bytes
+    from scalingzip.nn.transformer import build_model
+    from scalingzip.nn.train import evaluate_bits_per_byte, train
 
     if dst.is_dir():
         raise CommandError(f"{dst} is a directory; give the model's file name")
@@ -198,7 +198,7 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
 
 def pretrain_config(steps: int = 2500):
     """The training recipe of ``train-lm``: AdamW, warm-up and cosine decay, 128-byte windows."""
-    from .train import TrainConfig
+    from scalingzip.nn.train import TrainConfig
 
     return TrainConfig(steps=steps, batch_size=32, seq_len=128, lr=3e-3, warmup_steps=min(100, steps),
                        eval_every=max(1, steps // 10), eval_bytes=0, seed=0)
@@ -214,8 +214,8 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
     """
     import importlib
 
-    from .studies import STUDIES
-    from .sweep import config_key, run_sweep
+    from scalingzip.studies import STUDIES
+    from scalingzip.studies.sweep import config_key, run_sweep
 
     if name not in STUDIES:
         raise CommandError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)}")
@@ -262,7 +262,7 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
 def _masters(labs: Path, names: list[str] | None) -> list[Path]:
     import nbformat
 
-    from .assignments import is_master
+    from scalingzip.classroom.assignments import is_master
 
     if not labs.is_dir():
         raise CommandError(f"{labs}: no such folder of labs")
@@ -286,7 +286,7 @@ def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, ou
     """
     from tqdm import tqdm
 
-    from .assignments import grade, release
+    from scalingzip.classroom.assignments import grade, release
 
     lines = []
     for master in tqdm(_masters(labs, names), desc="assign", unit="lab", disable=not progress):
@@ -316,7 +316,7 @@ def grade_submissions(lab: str, submissions: list[Path], *, out: Path | None = N
     """
     from tqdm import tqdm
 
-    from .assignments import grade, write_grades_csv
+    from scalingzip.classroom.assignments import grade, write_grades_csv
 
     zip_path = autograder or DEFAULT_ASSIGNMENTS / lab / "autograder" / f"{lab}-autograder.zip"
     if not zip_path.is_file():
@@ -368,7 +368,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("train-lm", help="train the pretrained mode's transformer on the python-docs training split")
     t.add_argument("output", type=Path, nargs="?", default=DEFAULT_MODEL_PATH,
                    help=f"where to save the model (default {DEFAULT_MODEL_PATH})")
-    t.add_argument("--preset", default="100k", help="model size (a key of scalingzip.models.PRESETS; default 100k)")
+    t.add_argument("--preset", default="100k", help="model size (a key of scalingzip.nn.transformer.PRESETS; default 100k)")
     t.add_argument("--steps", type=int, default=2500, help="optimizer steps (default 2500)")
     t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scalingzip import assignments
-from scalingzip.assignments import (book_notebook, find_leaks, is_master, notebook_text, parse_master, secret_lines,
+from scalingzip.classroom import assignments
+from scalingzip.classroom.assignments import (book_notebook, find_leaks, is_master, notebook_text, parse_master, secret_lines,
                                    solution_source, student_source)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -32,7 +32,7 @@ import nbformat
 import pytest
 from PIL import Image
 
-from scalingzip.assignments import find_leaks, notebook_text, parse_master, secret_lines
+from scalingzip.classroom.assignments import find_leaks, notebook_text, parse_master, secret_lines
 
 import browser  # tests/browser.py: the book in Chromium
 

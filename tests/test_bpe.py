@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scalingzip.bpe import N_BYTES, BPETokenizer, bytes_per_token, pretokenize, train_bpe
+from scalingzip.data.bpe import N_BYTES, BPETokenizer, bytes_per_token, pretokenize, train_bpe
 from scalingzip.data import load_text, split_bytes
 
 

@@ -10,8 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
-from scalingzip.datasets import CHINCHILLA_POINTS_SHA256, load_chinchilla_points
-from scalingzip.datasets.digitise import digitise_scatter_svg
+from scalingzip.data.digitised import CHINCHILLA_POINTS_SHA256, load_chinchilla_points
+from scalingzip.data.digitised.digitise import digitise_scatter_svg
 
 
 # --- the shipped points ------------------------------------------------------------------
@@ -54,7 +54,7 @@ def test_loader_refuses_a_changed_file(tmp_path):
     assert "hoffmann2022_fig4.csv" in shipped
     from importlib import resources
 
-    original = resources.files("scalingzip.datasets").joinpath("hoffmann2022_fig4.csv")
+    original = resources.files("scalingzip.data.digitised").joinpath("hoffmann2022_fig4.csv")
     copy = tmp_path / "points.csv"
     with resources.as_file(original) as path:
         shutil.copy(path, copy)

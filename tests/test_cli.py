@@ -93,10 +93,10 @@ def test_random_bytes_grow_by_less_than_one_percent_plus_header(tmp_path):
 
 
 def test_pretrained_mode_needs_the_same_model(tmp_path, capsys):
-    from scalingzip import lm
-    from scalingzip.models import TransformerConfig, build_model
+    from scalingzip.compressors import lm
+    from scalingzip.nn.transformer import TransformerConfig, build_model
 
-    from scalingzip.train import TrainConfig, train
+    from scalingzip.nn.train import TrainConfig, train
 
     config = TransformerConfig(n_layer=1, d_model=8, n_head=2, n_ctx=32)
     model_a, model_b = tmp_path / "a.pt", tmp_path / "b.pt"

@@ -11,7 +11,7 @@ from scalingzip.coding import MODELS, compress, decompress, model_code_length_bi
 from scalingzip.coding.container import PYTORCH_MODELS
 from scalingzip.data import load_text
 
-MODEL_NAMES = sorted(set(MODELS) - set(PYTORCH_MODELS))  # the others need scalingzip.lm and a model
+MODEL_NAMES = sorted(set(MODELS) - set(PYTORCH_MODELS))  # the others need scalingzip.compressors.lm and a model
 
 
 @pytest.mark.parametrize("model", MODEL_NAMES)

@@ -3,8 +3,8 @@
 import pytest
 from torch import nn
 
-from scalingzip.flops import count_parameters, measure_flops, transformer_flops
-from scalingzip.models import PRESETS, TransformerConfig, build_model
+from scalingzip.nn.flops import count_parameters, measure_flops, transformer_flops
+from scalingzip.nn.transformer import PRESETS, TransformerConfig, build_model
 
 
 @pytest.mark.parametrize("name", ["1k", "10k", "100k"])

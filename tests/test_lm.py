@@ -1,13 +1,13 @@
-"""Language models as exact compressors: scalingzip.lm."""
+"""Language models as exact compressors: scalingzip.compressors.lm."""
 
 import numpy as np
 import pytest
 import torch
 
-from scalingzip import lm
+from scalingzip.compressors import lm
 from scalingzip.coding import container
 from scalingzip.data import load_text
-from scalingzip.models import TransformerConfig, build_model
+from scalingzip.nn.transformer import TransformerConfig, build_model
 
 SMALL = TransformerConfig(n_layer=1, d_model=16, n_head=2, n_ctx=32)  # windows of 32: several per stream
 
@@ -15,7 +15,7 @@ SMALL = TransformerConfig(n_layer=1, d_model=16, n_head=2, n_ctx=32)  # windows 
 @pytest.fixture(scope="module")
 def model():
     """A small model trained for a few steps, so its predictions are far from uniform."""
-    from scalingzip.train import TrainConfig, train
+    from scalingzip.nn.train import TrainConfig, train
 
     torch.manual_seed(0)
     threads = torch.get_num_threads()

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from scalingzip.flops import count_parameters
-from scalingzip.models import PRESETS, TransformerConfig, build_model, explicit_attention
+from scalingzip.nn.flops import count_parameters
+from scalingzip.nn.transformer import PRESETS, TransformerConfig, build_model, explicit_attention
 
 SMALL = TransformerConfig(n_layer=2, d_model=16, n_head=4, n_ctx=32)
 

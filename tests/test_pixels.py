@@ -6,7 +6,7 @@ import torch
 
 from scalingzip.coding import container
 from scalingzip.data import load_digits, load_sample_images
-from scalingzip.pixels import (PixelModel, PixelModelConfig, causal_offsets, compress_images, context_decode,
+from scalingzip.nn.pixel_model import (PixelModel, PixelModelConfig, causal_offsets, compress_images, context_decode,
                                context_encode, decode_images, decompress_images, encode_images,
                                image_code_length_bits, med_predict, neighbourhood_features, train_pixel_model)
 
@@ -95,9 +95,9 @@ def test_the_container_refuses_another_model_and_other_blobs(trained):
         decompress_images(blob, PixelModel(PixelModelConfig(levels=17, height=8, width=8, hidden=8)))
     with pytest.raises(ValueError, match="not a pixel model"):
         decompress_images(container.compress(b"hello", "order0"), trained)
-    with pytest.raises(ValueError, match="scalingzip.pixels.decompress_images"):
+    with pytest.raises(ValueError, match="scalingzip.nn.pixel_model.decompress_images"):
         container.decompress(blob)
-    with pytest.raises(ValueError, match="scalingzip.pixels.compress_images"):
+    with pytest.raises(ValueError, match="scalingzip.nn.pixel_model.compress_images"):
         container.compress(b"abc", "pixels")
 
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scalingzip import pruning as P
+from scalingzip.nn import pruning as P
 from scalingzip.coding import container
 from scalingzip.studies.cv import build_classifier
 

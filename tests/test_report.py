@@ -5,7 +5,7 @@ import math
 import pytest
 from IPython.core.formatters import format_display_data
 
-from scalingzip.report import Text, sci
+from scalingzip.book.report import Text, sci
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ def test_glue_value_glues_numpy_scalars_as_python_numbers_without_display(monkey
     import myst_nb
     import numpy as np
 
-    from scalingzip.report import glue_value
+    from scalingzip.book.report import glue_value
 
     calls = []
     monkeypatch.setattr(myst_nb, "glue", lambda name, value, display=True: calls.append((name, value, display)))

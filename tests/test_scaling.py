@@ -1,6 +1,6 @@
 """Tests of scalingzip.scaling: fits recover known laws, closed forms match numerics, bad input fails.
 
-All data are synthetic and seeded: drawn from published laws (scalingzip.published) plus a
+All data are synthetic and seeded: drawn from published laws (scalingzip.scaling.published) plus a
 stated amount of noise on log-loss. Nothing is downloaded or read from disk.
 """
 
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from scalingzip.chinchilla import _LogData, _objective_batch
-from scalingzip.lbfgs import minimize_lbfgs_batched
+from scalingzip.scaling.chinchilla import _LogData, _objective_batch
+from scalingzip.scaling._lbfgs import minimize_lbfgs_batched
 from scalingzip.scaling import (
     BESIROGLU_2024,
     BESIROGLU_2024_HOFFMANN_PROCEDURE,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scalingzip.coding import PPMModel, model_code_length_bits
-from scalingzip.sources import iid_source, markov_source
+from scalingzip.data.sources import iid_source, markov_source
 
 
 def empirical_conditional_entropy_bits(data: bytes, order: int) -> float:

@@ -9,7 +9,7 @@ import torch
 
 from scalingzip.studies import cv
 from scalingzip.studies.cv import ClassifierRun, PixelRun, build_classifier
-from scalingzip.sweep import config_from_dict, config_key, config_to_dict, load_records, run
+from scalingzip.studies.sweep import config_from_dict, config_key, config_to_dict, load_records, run
 
 STUDY_RESULTS = Path(__file__).resolve().parents[1] / "results" / "cv"
 RERUN_RTOL = 0.005  # machines whose floating-point kernels differ agree to this; the same machine exactly

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from scalingzip import sweep
+from scalingzip.studies import sweep
 from scalingzip.data import PYTHON_DOCS_SHA256
-from scalingzip.flops import transformer_flops
-from scalingzip.models import TransformerConfig
+from scalingzip.nn.flops import transformer_flops
+from scalingzip.nn.transformer import TransformerConfig
 from scalingzip.studies import nlp
-from scalingzip.sweep import Record, config_from_dict, config_key, config_to_dict, load_records, run, run_sweep
-from scalingzip.train import TrainConfig, batch_starts
+from scalingzip.studies.sweep import Record, config_from_dict, config_key, config_to_dict, load_records, run, run_sweep
+from scalingzip.nn.train import TrainConfig, batch_starts
 
 STUDY_RESULTS = Path(__file__).resolve().parents[1] / "results" / "nlp"
 TINY = TransformerConfig(n_layer=1, d_model=8, n_head=2, n_ctx=32)

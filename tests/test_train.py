@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from scalingzip.models import TransformerConfig, build_model
-from scalingzip.train import TrainConfig, evaluate_bits_per_byte, lr_at, train
+from scalingzip.nn.transformer import TransformerConfig, build_model
+from scalingzip.nn.train import TrainConfig, evaluate_bits_per_byte, lr_at, train
 
 TINY = TransformerConfig(n_layer=1, d_model=16, n_head=2, n_ctx=32)
 FAST = TrainConfig(steps=40, batch_size=8, lr=1e-2, warmup_steps=5, eval_every=20, eval_bytes=2048)

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from scalingzip import cli, lm
+    from scalingzip import cli
+    from scalingzip.compressors import lm
 
     model = None
     if not Path(args.model).is_file() and args.train:

@@ -28,7 +28,7 @@ from .constriction_coder import constriction_decode, constriction_encode
 from .container import MODELS, ModelSpec, compress, decompress
 from .entropy import bits_per_byte, cross_entropy_bits, entropy_bits, kl_bits
 from .huffman import expected_length_bits, huffman_code, huffman_code_lengths, huffman_decode, huffman_encode
-from .models import (
+from .adaptive import (
     AdaptiveModel,
     CodeLengthMeter,
     Model,

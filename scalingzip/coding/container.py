@@ -1,7 +1,7 @@
 """A self-describing compressed format: header, checksums, and an arithmetic-coded payload.
 
 ``compress(data, model="ppm", order=5)`` codes ``data`` with one of the models of
-:mod:`scalingzip.coding.models` and wraps the stream in a header that names everything the
+:mod:`scalingzip.coding.adaptive` and wraps the stream in a header that names everything the
 decoder needs, so ``decompress(blob)`` takes no other argument. Layout (integers big-endian)::
 
     offset  size  field
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arithmetic import ArithmeticDecoder, ArithmeticEncoder, quantize_probabilities
-from .models import AdaptiveModel, Model, PPMModel, decode_with_model
+from .adaptive import AdaptiveModel, Model, PPMModel, decode_with_model
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "MODELS", "PYTORCH_MODELS", "Header", "ModelSpec", "check_output", "compress", "decompress",
            "pack", "unpack"]
@@ -88,41 +88,41 @@ MODELS: dict[str, ModelSpec] = {
         defaults=(("table_bits", 0),),
         description="online context mixing: order-0..8, word and match models, a neural mixer (mixing.py)",
     ),
-    # Written by scalingzip.lm, which needs a PyTorch model; the parameters are its shape and checks.
+    # Written by scalingzip.compressors.lm, which needs a PyTorch model; the parameters are its shape and checks.
     "lm": ModelSpec(
         name="lm",
         defaults=tuple((k, 0) for k in (
             "model_n_layer", "model_d_model", "model_n_head", "model_n_ctx", "model_d_ff", "model_vocab_size",
             "model_sha_hi", "model_sha_lo", "probe_crc")),
-        description="a pretrained byte-level transformer (scalingzip.lm.compress_with_model)",
+        description="a pretrained byte-level transformer (scalingzip.compressors.lm.compress_with_model)",
     ),
     "lm-online": ModelSpec(
         name="lm-online",
         defaults=tuple((k, 0) for k in (
             "model_n_layer", "model_d_model", "model_n_head", "model_n_ctx", "model_d_ff", "model_vocab_size",
             "first_block", "max_block", "steps_per_kib_x1000", "batch_size", "seq_len", "lr_x1e6", "seed")),
-        description="a byte-level transformer trained while it codes (scalingzip.lm.prequential_encode)",
+        description="a byte-level transformer trained while it codes (scalingzip.compressors.lm.prequential_encode)",
     ),
-    # Written by scalingzip.pixels: images (uint8, raster order) coded by a pretrained pixel model.
+    # Written by scalingzip.nn.pixel_model: images (uint8, raster order) coded by a pretrained pixel model.
     "pixels": ModelSpec(
         name="pixels",
         defaults=tuple((k, 0) for k in (
             "levels", "height", "width", "radius", "hidden", "layers", "model_sha_hi", "model_sha_lo")),
-        description="images coded by a pretrained autoregressive pixel model (scalingzip.pixels.compress_images)",
+        description="images coded by a pretrained autoregressive pixel model (scalingzip.nn.pixel_model.compress_images)",
     ),
-    # Written by scalingzip.pruning: a network's own weights (masks, quantised values, the rest).
+    # Written by scalingzip.nn.pruning: a network's own weights (masks, quantised values, the rest).
     "weights": ModelSpec(
         name="weights",
         defaults=tuple((k, 0) for k in ("method", "bits", "n_layers", "n_params")),
-        description="a network's weights, pruned, quantised and arithmetic-coded (scalingzip.pruning.encode_weights)",
+        description="a network's weights, pruned, quantised and arithmetic-coded (scalingzip.nn.pruning.encode_weights)",
     ),
 }
 # models whose blobs need PyTorch: (the function that writes them, the function that reads them)
 PYTORCH_MODELS = {
-    "lm": ("scalingzip.lm.compress_with_model", "scalingzip.lm.decompress_with_model"),
-    "lm-online": ("scalingzip.lm.prequential_encode", "scalingzip.lm.prequential_decode"),
-    "pixels": ("scalingzip.pixels.compress_images", "scalingzip.pixels.decompress_images"),
-    "weights": ("scalingzip.pruning.encode_weights", "scalingzip.pruning.decode_weights"),
+    "lm": ("scalingzip.compressors.lm.compress_with_model", "scalingzip.compressors.lm.decompress_with_model"),
+    "lm-online": ("scalingzip.compressors.lm.prequential_encode", "scalingzip.compressors.lm.prequential_decode"),
+    "pixels": ("scalingzip.nn.pixel_model.compress_images", "scalingzip.nn.pixel_model.decompress_images"),
+    "weights": ("scalingzip.nn.pruning.encode_weights", "scalingzip.nn.pruning.decode_weights"),
 }
 
 _ADAPTIVE_FACTORIES: dict[str, Callable[..., Model]] = {
@@ -206,7 +206,7 @@ def compress(data: bytes, model: str = "ppm", *, progress: bool = False, **param
     Args:
         data: the bytes to compress (``bytes``, ``bytearray`` or ``memoryview``); may be empty.
         model: a key of :data:`MODELS`: ``"static"``, ``"order0"``, ``"ppm"`` or ``"mixing"``
-            (``"lm"`` and ``"lm-online"`` are written by :mod:`scalingzip.lm`).
+            (``"lm"`` and ``"lm-online"`` are written by :mod:`scalingzip.compressors.lm`).
         **params: the model's integer parameters (see ``MODELS[model].defaults``), e.g.
             ``order=3`` for ``"ppm"``. Omitted ones take their defaults; all are stored.
             For ``"mixing"``, ``table_bits`` defaults to a size suited to the input.

@@ -3,7 +3,7 @@
 * :mod:`scalingzip.studies.nlp` - byte-level transformers on ``python-docs`` (chapter 5).
 * :mod:`scalingzip.studies.cv` - image classifiers on the digits and MNIST-1D, and pixel models
   of the digits (chapter 6).
-* :mod:`scalingzip.studies.pruning` - classifiers pruned, quantised and coded (chapter 7).
+* :mod:`scalingzip.studies.pruned` - classifiers pruned, quantised and coded (chapter 7).
 
 Run one with ``python -m scalingzip sweep NAME``; the records land in ``results/NAME/``.
 """
@@ -11,5 +11,5 @@ Run one with ``python -m scalingzip sweep NAME``; the records land in ``results/
 STUDIES = {
     "nlp": "scalingzip.studies.nlp",
     "cv": "scalingzip.studies.cv",
-    "pruning": "scalingzip.studies.pruning",
+    "pruning": "scalingzip.studies.pruned",
 }

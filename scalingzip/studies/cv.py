@@ -1,10 +1,10 @@
-"""The vision chapter's scaling study: image classifiers and pixel models, run through :mod:`scalingzip.sweep`.
+"""The vision chapter's scaling study: image classifiers and pixel models, run through :mod:`scalingzip.studies.sweep`.
 
 A :class:`ClassifierRun` trains one classifier (an MLP or a small CNN) on a real offline dataset of
 :mod:`scalingzip.data` (the 8x8 handwritten digits, or MNIST-1D generated locally) and measures it
 on the held-out test part: the test loss in **bits per label**, which is the code length of the
 test labels given the images under the model, and the test error. A :class:`PixelRun` trains an
-autoregressive pixel model (:mod:`scalingzip.pixels`) on the digits and codes the test digits with
+autoregressive pixel model (:mod:`scalingzip.nn.pixel_model`) on the digits and codes the test digits with
 it, exactly: **bits per pixel**.
 
 The training split is cut once, by a fixed seed, into a validation part (:data:`VAL_FRACTION`)
@@ -163,7 +163,7 @@ class ClassifierRun:
 
 @dataclass(frozen=True, kw_only=True)
 class PixelRun:
-    """An autoregressive pixel model (:mod:`scalingzip.pixels`) trained on the digits' training
+    """An autoregressive pixel model (:mod:`scalingzip.nn.pixel_model`) trained on the digits' training
     pool and measured as a compressor of the test images: bits per pixel, ideal and coded exactly.
 
     Early stopping as for :class:`ClassifierRun`: the validation part of the training split picks
@@ -195,7 +195,7 @@ class PixelRun:
 
     def train(self, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
         """Train, code the test digits; return the model (best checkpoint, eval mode) and the metrics."""
-        from scalingzip import pixels
+        from scalingzip.nn import pixel_model as pixels
 
         data = load_digits()
         levels, (H, W) = 17, data.x_train.shape[1:]

@@ -1,6 +1,6 @@
 """A scaling study of byte-level transformers on ``python-docs``, small enough for a laptop.
 
-Every run trains one :class:`~scalingzip.models.ByteTransformer` from seeded initial weights on
+Every run trains one :class:`~scalingzip.nn.transformer.ByteTransformer` from seeded initial weights on
 the training split of ``python-docs`` (373,019 bytes) and measures its loss on the held-out test
 split (46,627 bytes, the last topics in sorted order, never trained on), in bits per byte: the
 size an arithmetic coder driven by the model would give that text.
@@ -37,9 +37,9 @@ import numpy as np
 import torch
 
 from scalingzip.data import load_text, split_bytes
-from scalingzip.flops import count_parameters, transformer_flops
-from scalingzip.models import TransformerConfig, build_model
-from scalingzip.train import TrainConfig, train
+from scalingzip.nn.flops import count_parameters, transformer_flops
+from scalingzip.nn.transformer import TransformerConfig, build_model
+from scalingzip.nn.train import TrainConfig, train
 
 __all__ = [
     "BATCH_SIZE",
@@ -114,7 +114,7 @@ class LMRun:
 
 
 def train_flops_per_token(shape: TransformerConfig) -> float:
-    """Training FLOP per token, every matrix product counted (:func:`scalingzip.flops.transformer_flops`)."""
+    """Training FLOP per token, every matrix product counted (:func:`scalingzip.nn.flops.transformer_flops`)."""
     return float(transformer_flops(shape).training)
 
 

@@ -481,7 +481,7 @@ def encode_weights(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -
     """
     from scalingzip.coding import container
     from scalingzip.coding.arithmetic import ArithmeticEncoder
-    from scalingzip.coding.models import AdaptiveModel
+    from scalingzip.coding.adaptive import AdaptiveModel
 
     if method not in _METHODS:
         raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
@@ -532,7 +532,7 @@ def decode_weights(blob: bytes, template: nn.Module) -> nn.Module:
     """
     from scalingzip.coding import container
     from scalingzip.coding.arithmetic import ArithmeticDecoder
-    from scalingzip.coding.models import AdaptiveModel
+    from scalingzip.coding.adaptive import AdaptiveModel
 
     header = container.unpack(blob)
     if header.model != "weights":

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from scalingzip.studies import pruning as S
-from scalingzip.sweep import config_from_dict, config_key, config_to_dict, load_records, run
+from scalingzip.studies import pruned as S
+from scalingzip.studies.sweep import config_from_dict, config_key, config_to_dict, load_records, run
 
 TINY = dict(steps=30, finetune_steps=20, width=16)
 

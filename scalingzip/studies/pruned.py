@@ -2,10 +2,10 @@
 
 A :class:`PruneRun` trains an image classifier of :mod:`scalingzip.studies.cv` on the digits (or
 MNIST-1D) training pool, prunes it to a target sparsity by one of four methods of
-:mod:`scalingzip.pruning`, and measures it on the test split: the test loss in bits per label and
+:mod:`scalingzip.nn.pruning`, and measures it on the test split: the test loss in bits per label and
 the test error, then the Deep Compression pipeline on the pruned network: k-means quantisation of
 the surviving weights to 2-8 bits, each quantised network evaluated and coded exactly
-(:func:`scalingzip.pruning.encode_weights`), next to its float32 size.
+(:func:`scalingzip.nn.pruning.encode_weights`), next to its float32 size.
 
 Methods (``method``):
 
@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scalingzip import pruning as P
+from scalingzip.nn import pruning as P
 from scalingzip.studies.cv import build_classifier, load_dataset, split_pool
 
 __all__ = ["METHODS", "PruneRun", "PrunedPixelRun", "all_runs", "study"]
@@ -165,9 +165,9 @@ class PruneRun:
 class PrunedPixelRun:
     """A pixel model of chapter 6 (:class:`scalingzip.studies.cv.PixelRun`, same recipe, so the same
     dense model), pruned gradually to ``sparsity`` while fine-tuning on the digits pool, then both
-    parts of a two-part code measured exactly: the weights (:func:`scalingzip.pruning.encode_weights`,
+    parts of a two-part code measured exactly: the weights (:func:`scalingzip.nn.pruning.encode_weights`,
     k-means at each of :data:`PIXEL_QUANT_BITS`) and the test digits coded by the quantised model
-    (:func:`scalingzip.pixels.compress_images`, decoded and compared)."""
+    (:func:`scalingzip.nn.pixel_model.compress_images`, decoded and compared)."""
 
     hidden: int = 64
     sparsity: float = 0.0
@@ -186,7 +186,7 @@ class PrunedPixelRun:
         return (10_000 + self.finetune_steps) * self.batch_size * (self.hidden + 8)
 
     def execute(self, device: torch.device) -> dict[str, Any]:
-        from scalingzip import pixels
+        from scalingzip.nn import pixel_model as pixels
         from scalingzip.data import load_digits
         from scalingzip.studies.cv import PixelRun
 

@@ -14,7 +14,7 @@ Coding is exact by construction: :func:`encode_images` and :func:`decode_images`
 over pixel positions, with the whole batch of images at each position; the decoder computes each
 position's features from pixels it has already decoded, which equal the encoder's by induction,
 in the same batch shape, so the model's floats are the same bit for bit (on one machine, with one
-thread; see :mod:`scalingzip.lm` for why that matters). The probabilities go to constriction's
+thread; see :mod:`scalingzip.compressors.lm` for why that matters). The probabilities go to constriction's
 range coder (:mod:`scalingzip.coding.constriction_coder`).
 """
 
@@ -29,8 +29,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scalingzip.lm import _one_thread  # the coder's floats must not depend on the thread count
-from scalingzip.lm import weights_checksum
+from scalingzip.compressors.lm import _one_thread  # the coder's floats must not depend on the thread count
+from scalingzip.compressors.lm import weights_checksum
 
 __all__ = [
     "PixelModel",
@@ -358,11 +358,11 @@ def _walk_context_coder(images: np.ndarray, levels: int, code) -> None:
 
 def context_encode(images: np.ndarray, levels: int) -> bytes:
     """Code images with MED prediction, 8 activity contexts and an adaptive arithmetic coder per
-    context (the course's coder, :class:`~scalingzip.coding.models.AdaptiveModel`): a LOCO-I-like
+    context (the course's coder, :class:`~scalingzip.coding.adaptive.AdaptiveModel`): a LOCO-I-like
     classical image coder, with nothing learned in advance. The residual ``(x - pred) mod levels``
     is the symbol. Decode with :func:`context_decode`."""
     from scalingzip.coding.arithmetic import ArithmeticEncoder
-    from scalingzip.coding.models import AdaptiveModel
+    from scalingzip.coding.adaptive import AdaptiveModel
 
     a = _check_images(images, levels)
     models = [AdaptiveModel(levels) for _ in ACTIVITY_THRESHOLDS]
@@ -382,7 +382,7 @@ def context_decode(stream: bytes, shape: tuple[int, int, int], levels: int) -> n
         ValueError: for a stream that is corrupt, truncated or has trailing bytes.
     """
     from scalingzip.coding.arithmetic import ArithmeticDecoder
-    from scalingzip.coding.models import AdaptiveModel
+    from scalingzip.coding.adaptive import AdaptiveModel
 
     if len(shape) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
         raise ValueError(f"shape must be (n, height, width) of non-negative ints; got {shape!r}")

@@ -143,7 +143,7 @@ def evaluate_bits_per_byte(
 
     The bytes are cut into consecutive windows of ``seq_len + 1``, overlapping by one byte, so
     that every byte after the first is predicted exactly once, from the bytes before it in its
-    window. This is the number the training curves report; :mod:`scalingzip.lm` measures the
+    window. This is the number the training curves report; :mod:`scalingzip.compressors.lm` measures the
     exact code length of a whole file.
 
     Args:
@@ -199,7 +199,7 @@ def train(
     byte, so every byte after the first is predicted once per epoch), visited in a fresh seeded
     order every epoch: during the first epoch each batch is text the model has not trained on,
     so the first epoch's batch losses, taken before each update, add up to a prequential code
-    length of the training data (:mod:`scalingzip.sweep` records it for every run).
+    length of the training data (:mod:`scalingzip.studies.sweep` records it for every run).
 
     Args:
         model: the model to train (modified in place).

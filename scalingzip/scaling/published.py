@@ -4,7 +4,7 @@ Every number here is one the course has read in the paper itself (FACTS.md, tag 
 names its BibTeX key in ``citation`` and the table or equation in ``where``. The Chinchilla-form
 records (:data:`HOFFMANN_2022`, :data:`BESIROGLU_2024`, :data:`BESIROGLU_2024_HOFFMANN_PROCEDURE`)
 have the fields ``E, A, B, alpha, beta`` of a fit, so they can be passed wherever a
-:class:`~scalingzip.chinchilla.ChinchillaFit` is accepted (``compute_optimal``, ``predict``).
+:class:`~scalingzip.scaling.chinchilla.ChinchillaFit` is accepted (``compute_optimal``, ``predict``).
 
 Units. Kaplan et al. report loss in nats/token on WebText2 with a 1024-token context and count
 *non-embedding* parameters; Hoffmann et al. count *all* parameters and train on MassiveText.
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scalingzip.chinchilla import ChinchillaLaw
+from scalingzip.scaling.chinchilla import ChinchillaLaw
 
 __all__ = [
     "Kaplan2020",

@@ -6,14 +6,14 @@ This is the public import path for everything about scaling laws in the course:
   (:func:`fit_power_law`), and saturating laws L = E + A x^(-alpha)
   (:func:`fit_saturating_power_law`);
 * Hoffmann et al.'s parametric law L(N, D) = E + A/N^alpha + B/D^beta, its 4,500-start fit
-  and the compute-optimal allocation (defined in :mod:`scalingzip.chinchilla`, re-exported);
+  and the compute-optimal allocation (defined in :mod:`scalingzip.scaling.chinchilla`, re-exported);
 * Hoffmann's Approach 2, IsoFLOP profiles (:func:`fit_isoflop`);
 * percentile bootstrap intervals for any of these fits (:func:`bootstrap`);
 * Hoffmann et al.'s training runs read from their Figure 4 (:func:`load_chinchilla_points`,
-  defined in :mod:`scalingzip.datasets`);
+  defined in :mod:`scalingzip.data.digitised`);
 * Kaplan et al.'s laws and closed-form FLOP counts (loss in nats/token, N = non-embedding
-  parameters, C in FLOP unless a name says PF-days; defined in :mod:`scalingzip.kaplan`);
-* the published constants (defined in :mod:`scalingzip.published`, re-exported).
+  parameters, C in FLOP unless a name says PF-days; defined in :mod:`scalingzip.scaling.kaplan`);
+* the published constants (defined in :mod:`scalingzip.scaling.published`, re-exported).
 
 Sign convention: every power law here is written with a *decaying* exponent,
 y = A x^(-alpha), so a loss that falls with x has alpha > 0. A quantity that grows with x,
@@ -35,8 +35,8 @@ from numpy.typing import ArrayLike
 from scipy import stats
 from scipy.optimize import least_squares
 
-from scalingzip import _checks
-from scalingzip.chinchilla import (
+from scalingzip.scaling import _checks
+from scalingzip.scaling.chinchilla import (
     HOFFMANN_GRID,
     ChinchillaFit,
     ChinchillaGrid,
@@ -50,8 +50,8 @@ from scalingzip.chinchilla import (
     fit_chinchilla,
     synthetic_chinchilla_data,
 )
-from scalingzip.datasets.chinchilla_points import ChinchillaPoints, load_chinchilla_points
-from scalingzip.kaplan import (
+from scalingzip.data.digitised.chinchilla_points import ChinchillaPoints, load_chinchilla_points
+from scalingzip.scaling.kaplan import (
     flops_per_token_6n,
     flops_per_token_forward,
     flops_per_token_training,
@@ -64,7 +64,7 @@ from scalingzip.kaplan import (
     pf_days_to_flops,
     training_flops,
 )
-from scalingzip.published import (
+from scalingzip.scaling.published import (
     BESIROGLU_2024,
     BESIROGLU_2024_HOFFMANN_PROCEDURE,
     HOFFMANN_2022,
@@ -82,7 +82,7 @@ __all__ = [
     "fit_power_law",
     "SaturatingFit",
     "fit_saturating_power_law",
-    # Hoffmann's parametric law (scalingzip.chinchilla)
+    # Hoffmann's parametric law (scalingzip.scaling.chinchilla)
     "ChinchillaLike",
     "ChinchillaLaw",
     "ChinchillaGrid",
@@ -95,7 +95,7 @@ __all__ = [
     "compute_optimal",
     "compute_optimal_numerical",
     "synthetic_chinchilla_data",
-    # Hoffmann et al.'s runs as plotted in their Fig. 4, digitised (scalingzip.datasets)
+    # Hoffmann et al.'s runs as plotted in their Fig. 4, digitised (scalingzip.data.digitised)
     "ChinchillaPoints",
     "load_chinchilla_points",
     # IsoFLOP profiles
@@ -105,7 +105,7 @@ __all__ = [
     # uncertainty
     "BootstrapResult",
     "bootstrap",
-    # Kaplan's laws and FLOP counts (scalingzip.kaplan)
+    # Kaplan's laws and FLOP counts (scalingzip.scaling.kaplan)
     "kaplan_loss_N",
     "kaplan_loss_D",
     "kaplan_loss_ND",
@@ -117,7 +117,7 @@ __all__ = [
     "training_flops",
     "flops_to_pf_days",
     "pf_days_to_flops",
-    # published constants (scalingzip.published)
+    # published constants (scalingzip.scaling.published)
     "PF_DAY_FLOP",
     "Kaplan2020",
     "KAPLAN_2020",

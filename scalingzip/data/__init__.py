@@ -5,7 +5,7 @@ Everything here ships with Python itself, so nothing is downloaded:
 * ``"python-docs"``: the Python language reference topics that CPython ships as
   :mod:`pydoc_data.topics` (English technical prose, 466,273 bytes), joined in sorted
   topic order with a blank line between topics. The package carries a snapshot taken from
-  CPython 3.11.7 (``scalingzip/corpora/python-docs.txt.xz``, with the PSF licence beside it), so
+  CPython 3.11.7 (``scalingzip/data/corpora/python-docs.txt.xz``, with the PSF licence beside it), so
   the text, its splits and every number measured on it are the same under every Python; its
   SHA-256 is checked on every load.
 * ``"python-code"``: the source of a fixed list of standard-library modules

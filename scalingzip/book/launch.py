@@ -8,7 +8,7 @@ repository. This extension keeps the two cases clean:
 - no repository URL: no launch buttons at all (sphinx-book-theme would otherwise fail on a page
   with a notebook, or jupyter-book would fill in its own repository as the default);
 - a lab page never gets launch buttons, whatever the setting: its notebook in the repository is the
-  otter master, with the reference solutions and hidden tests in it (:mod:`scalingzip.labpages`
+  otter master, with the reference solutions and hidden tests in it (:mod:`scalingzip.book.labpages`
   shows its students a different notebook). Students take the student copy the page offers for
   download, or the one their instructor releases.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 
-from .assignments import is_master
+from scalingzip.classroom.assignments import is_master
 
 PROVIDERS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url", "thebe")
 LAUNCH_GROUP = "launch-buttons"  # sphinx-book-theme's label of the header button group

@@ -4,8 +4,8 @@ Kaplan et al. (2020) fit the loss of Transformer language models, in nats per to
 WebText2 with a 1024-token context, as power laws of the number of *non-embedding* parameters
 N, the tokens D and the compute C (§1.2, Eqs. 1.1-1.5), and count the FLOPs of a Transformer
 from its shape (§2.1, Eqs. 2.1-2.2): about 2N per token forward, 6N per token for training.
-The default constants come from :data:`scalingzip.published.KAPLAN_2020`.
-:mod:`scalingzip.flops` counts the parameters and FLOPs of an actual torch model; this module
+The default constants come from :data:`scalingzip.scaling.published.KAPLAN_2020`.
+:mod:`scalingzip.nn.flops` counts the parameters and FLOPs of an actual torch model; this module
 holds the formulas. Public names are re-exported by :mod:`scalingzip.scaling`.
 
 Reference: Kaplan et al. 2020 (``kaplan2020scaling``).
@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from scalingzip import _checks
-from scalingzip.published import KAPLAN_2020, PF_DAY_FLOP
+from scalingzip.scaling import _checks
+from scalingzip.scaling.published import KAPLAN_2020, PF_DAY_FLOP
 
 __all__ = [
     "kaplan_loss_N",
@@ -107,7 +107,7 @@ def non_embedding_params(n_layer: int, d_model: int, d_attn: int | None = None, 
     """N ~ 2 d_model n_layer (2 d_attn + d_ff), Kaplan et al.'s count of non-embedding parameters.
 
     With the standard shape (d_attn = d_model, d_ff = 4 d_model) this is 12 n_layer d_model^2
-    (Eq. 2.1). Biases and layer norms are neglected; :mod:`scalingzip.flops` counts a real
+    (Eq. 2.1). Biases and layer norms are neglected; :mod:`scalingzip.nn.flops` counts a real
     model's parameters exactly.
     """
     n_layer, d_model, d_attn, d_ff = _layer_shape(n_layer, d_model, d_attn, d_ff)

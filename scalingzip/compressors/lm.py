@@ -54,8 +54,8 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from .coding import container
-from .models import ByteTransformer, TransformerConfig, build_model
+from scalingzip.coding import container
+from scalingzip.nn.transformer import ByteTransformer, TransformerConfig, build_model
 
 __all__ = [
     "BLOCK_HEADER_BYTES",

@@ -1,7 +1,7 @@
 """Sphinx extension: the book renders each lab (an otter master) as its students see it.
 
-When Sphinx reads a notebook that is an otter master (:func:`scalingzip.assignments.is_master`), the
-page is built from :func:`scalingzip.assignments.book_notebook` instead: no otter delimiters, no
+When Sphinx reads a notebook that is an otter master (:func:`scalingzip.classroom.assignments.is_master`), the
+page is built from :func:`scalingzip.classroom.assignments.book_notebook` instead: no otter delimiters, no
 hidden tests, and the solutions either behind a "show" toggle or not in the build at all. The
 notebook offered for download (``_sources/...ipynb``) is the student's copy in both cases: stubs
 and public tests, no solution, no hidden test.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from .assignments import SOLUTION_MODES, book_notebook, is_master
+from scalingzip.classroom.assignments import SOLUTION_MODES, book_notebook, is_master
 
 ENV_VAR = "SCALINGZIP_LAB_SOLUTIONS"
 

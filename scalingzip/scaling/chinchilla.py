@@ -35,8 +35,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.optimize import minimize, minimize_scalar
 
-from scalingzip import _checks
-from scalingzip.lbfgs import minimize_lbfgs_batched
+from scalingzip.scaling import _checks
+from scalingzip.scaling._lbfgs import minimize_lbfgs_batched
 
 __all__ = [
     "ChinchillaLike",
@@ -357,7 +357,7 @@ def fit_chinchilla(
     keeps the best end point. Two optimisers:
 
     * ``"batched"`` (default): all starts advanced together by
-      :func:`scalingzip.lbfgs.minimize_lbfgs_batched` with SciPy's stopping rules, then the
+      :func:`scalingzip.scaling._lbfgs.minimize_lbfgs_batched` with SciPy's stopping rules, then the
       best ``n_polish`` end points run on with tight ones (:data:`POLISH_OPTIONS`). About 2 s
       for 4,500 starts on 240 points; also the right choice for a single warm start
       (``init``), which SciPy's default rules would stop after a few steps.

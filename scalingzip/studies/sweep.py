@@ -77,8 +77,8 @@ KINDS: dict[str, str] = {
     "lm": "scalingzip.studies.nlp:LMRun",
     "classifier": "scalingzip.studies.cv:ClassifierRun",
     "pixels": "scalingzip.studies.cv:PixelRun",
-    "prune": "scalingzip.studies.pruning:PruneRun",
-    "pixels-prune": "scalingzip.studies.pruning:PrunedPixelRun",
+    "prune": "scalingzip.studies.pruned:PruneRun",
+    "pixels-prune": "scalingzip.studies.pruned:PrunedPixelRun",
 }
 
 
@@ -95,7 +95,7 @@ def _kind_of(config: object) -> str:
     for kind, target in KINDS.items():
         if target == f"{cls.__module__}:{cls.__qualname__}":
             return kind
-    raise TypeError(f"{cls.__qualname__} is not a registered run config; add it to scalingzip.sweep.KINDS")
+    raise TypeError(f"{cls.__qualname__} is not a registered run config; add it to scalingzip.studies.sweep.KINDS")
 
 
 def _class_of(kind: str) -> type:

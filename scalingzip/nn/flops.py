@@ -10,7 +10,7 @@ weight matrix twice (once for the gradient of the input, once for the gradient o
 costing ``4N``; one training token costs ``6N``, and training on D tokens costs ``C = 6ND``.
 
 This module counts both ways: exactly, by running a model under PyTorch's FLOP counter
-(:func:`measure_flops`), and in closed form for :class:`~scalingzip.models.TransformerConfig`
+(:func:`measure_flops`), and in closed form for :class:`~scalingzip.nn.transformer.TransformerConfig`
 (:func:`transformer_flops`), so that the notebooks can show where ``6N`` is accurate and where
 the attention and output-layer terms it leaves out matter. Like Kaplan et al., the counts
 include only matrix products: element-wise work (softmax, GELU, LayerNorm, biases) is left out.
@@ -28,8 +28,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from scalingzip.kaplan import non_embedding_params
-from scalingzip.models import TransformerConfig, explicit_attention
+from scalingzip.scaling.kaplan import non_embedding_params
+from scalingzip.nn.transformer import TransformerConfig, explicit_attention
 
 __all__ = [
     "FlopCount",
@@ -107,11 +107,11 @@ def measure_flops(
 
     The model is run on a random batch of bytes under :class:`torch.utils.flop_counter.FlopCounterMode`,
     which counts every ``mm``, ``bmm`` and ``addmm`` that actually executes. Attention runs as
-    explicit matrix products while counting (:func:`~scalingzip.models.explicit_attention`), so
+    explicit matrix products while counting (:func:`~scalingzip.nn.transformer.explicit_attention`), so
     the count is that of a dense implementation, which multiplies masked entries too.
 
     Args:
-        model: a :class:`~scalingzip.models.ByteTransformer` (or any module that maps a
+        model: a :class:`~scalingzip.nn.transformer.ByteTransformer` (or any module that maps a
             ``(B, T)`` tensor of byte values to ``(B, T, 256)`` logits).
         batch_size: sequences in the batch.
         seq_len: tokens per sequence; defaults to the model's context length ``n_ctx``.
@@ -148,7 +148,7 @@ def measure_flops(
 
 @dataclass(frozen=True, kw_only=True)
 class TransformerFlops:
-    """Closed-form counts for a :class:`~scalingzip.models.TransformerConfig`, per token."""
+    """Closed-form counts for a :class:`~scalingzip.nn.transformer.TransformerConfig`, per token."""
 
     non_embedding_params: int  # N, exactly: weights, biases and LayerNorm gains of the blocks
     kaplan_params: int  # Kaplan's approximation 2 n_layer d_model (2 d_attn + d_ff)
@@ -176,7 +176,7 @@ class TransformerFlops:
 def transformer_flops(config: TransformerConfig, *, seq_len: int | None = None) -> TransformerFlops:
     """Count a byte transformer's parameters and per-token FLOP in closed form.
 
-    The count matches :func:`measure_flops` on :class:`~scalingzip.models.ByteTransformer`
+    The count matches :func:`measure_flops` on :class:`~scalingzip.nn.transformer.ByteTransformer`
     exactly (a test checks it). The attention term is for a dense implementation, which
     multiplies the full ``T x T`` score matrix and then masks it: per layer and token it costs
     ``2 T d`` FLOP for the scores and ``2 T d`` for the weighted sum of values. Kaplan et al.'s

@@ -8,7 +8,7 @@ The architecture is the GPT-2 shape (Radford et al. 2019) used by Kaplan et al. 
 token and position embeddings, ``n_layer`` pre-LayerNorm blocks of causal multi-head attention
 and a 4x-wide GELU MLP, a final LayerNorm, and an output layer tied to the token embedding.
 Attention runs through PyTorch's fused kernel (``scaled_dot_product_attention``), which is
-several times faster on a CPU; :mod:`scalingzip.flops` switches a model to the equivalent
+several times faster on a CPU; :mod:`scalingzip.nn.flops` switches a model to the equivalent
 explicit matrix products while it counts, because PyTorch's FLOP counter does not see inside the
 fused CPU kernel.
 

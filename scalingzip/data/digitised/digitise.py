@@ -23,9 +23,9 @@ An axis is fitted as log10(value) = intercept + slope * position by least square
 that lies more than :data:`AXIS_TOLERANCE_PT` off the fitted line is reported and left out
 (Figure 4's "40B" tick sits 1.1 % below 4e10 on both panels; the decade ticks agree to 1e-4 pt).
 
-Usage (the command that made ``scalingzip/datasets/hoffmann2022_fig4.csv``)::
+Usage (the command that made ``scalingzip/data/digitised/hoffmann2022_fig4.csv``)::
 
-    python -m scalingzip.datasets.digitise chinchilla_figure_4.svg --out hoffmann2022_fig4.csv
+    python -m scalingzip.data.digitised.digitise chinchilla_figure_4.svg --out hoffmann2022_fig4.csv
 
 References: Hoffmann et al. 2022 (``hoffmann2022training``), whose figure this reads;
 Besiroglu et al. 2024 (``besiroglu2024chinchilla``), who first digitised it, by their own method.
@@ -447,7 +447,7 @@ def _compare(points: DigitisedScatter, reference_csv: Path) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: digitise an SVG of Figure 4 into a CSV (and optionally compare)."""
-    parser = argparse.ArgumentParser(prog="python -m scalingzip.datasets.digitise", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scalingzip.data.digitised.digitise", description=__doc__.split("\n")[0])
     parser.add_argument("svg", type=Path, help="the figure, as SVG")
     parser.add_argument("--out", type=Path, required=True, help="CSV to write")
     parser.add_argument("--compare", type=Path, help="another extraction's CSV (columns x, y, Model Size, "

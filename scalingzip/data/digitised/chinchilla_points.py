@@ -3,7 +3,7 @@
 Hoffmann et al. (2022) fitted their parametric law to the final losses of their training runs
 but did not publish them; Figure 4 (left) plots 245 of them, and Besiroglu et al. (2024) showed
 that they can be read back and refitted. The course reads them with its own digitiser
-(:mod:`scalingzip.datasets.digitise`); ``hoffmann2022_fig4.csv`` beside this module holds the
+(:mod:`scalingzip.data.digitised.digitise`); ``hoffmann2022_fig4.csv`` beside this module holds the
 result, and ``README.md`` its provenance and its agreement with Besiroglu et al.'s extraction.
 
 Units: N in parameters (Hoffmann et al. count all of them, embeddings included), C in FLOP,
@@ -60,7 +60,7 @@ def load_chinchilla_points(path: str | Path | None = None) -> ChinchillaPoints:
     """Load the 245 digitised runs of Hoffmann et al.'s Figure 4, after checking the file's SHA-256.
 
     Args:
-        path: the CSV to read; by default the copy shipped in ``scalingzip/datasets``. Any path
+        path: the CSV to read; by default the copy shipped in ``scalingzip/data/digitised``. Any path
             given must hold exactly the shipped content (the checksum is the same).
 
     Returns:
@@ -72,8 +72,8 @@ def load_chinchilla_points(path: str | Path | None = None) -> ChinchillaPoints:
             or damaged), or its columns are not ``N, C, D, loss, x_pt, y_pt, fill``.
     """
     if path is None:
-        raw = resources.files("scalingzip.datasets").joinpath(DATA_FILE).read_bytes()
-        source = f"scalingzip/datasets/{DATA_FILE}"
+        raw = resources.files("scalingzip.data.digitised").joinpath(DATA_FILE).read_bytes()
+        source = f"scalingzip/data/digitised/{DATA_FILE}"
     else:
         raw = Path(path).read_bytes()
         source = str(path)
@@ -81,7 +81,7 @@ def load_chinchilla_points(path: str | Path | None = None) -> ChinchillaPoints:
     if digest != CHINCHILLA_POINTS_SHA256:
         raise ValueError(
             f"{source} has SHA-256 {digest}, not the shipped {CHINCHILLA_POINTS_SHA256}: the file was changed. "
-            "Reinstall the package, or regenerate the file with the command in scalingzip/datasets/README.md"
+            "Reinstall the package, or regenerate the file with the command in scalingzip/data/digitised/README.md"
         )
     rows = list(csv.reader(io.StringIO(raw.decode("ascii"))))
     if tuple(rows[0]) != _COLUMNS:

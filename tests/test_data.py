@@ -6,7 +6,7 @@ import platform
 import numpy as np
 import pytest
 
-from scalingzip import data as data_module
+from scalingzip.data import text as text_module
 from scalingzip.data import (PYTHON_DOCS_SHA256, PYTHON_DOCS_SNAPSHOT_VERSION, corpus_info, load_digits,
                              load_mnist1d, load_sample_images, load_text, python_docs_from_stdlib, split_bytes)
 
@@ -38,7 +38,7 @@ def test_a_damaged_snapshot_is_refused(tmp_path, monkeypatch):
 
     bad = tmp_path / "python-docs.txt.xz"
     bad.write_bytes(lzma.compress(b"not the documentation"))
-    monkeypatch.setattr(data_module, "_SNAPSHOT", bad)
+    monkeypatch.setattr(text_module, "_SNAPSHOT", bad)
     with pytest.raises(ValueError, match="expected SHA-256"):
         load_text("python-docs")
     bad.write_bytes(b"garbage")
@@ -86,7 +86,8 @@ import io as _io  # noqa: E402
 import urllib.error as _urlerror  # noqa: E402
 import zipfile as _zipfile  # noqa: E402
 
-from scalingzip import data as _data  # noqa: E402
+from scalingzip.data import downloads as _data  # noqa: E402
+from scalingzip.data import images as _images  # noqa: E402
 
 
 def _fake_download(monkeypatch, tmp_path, payload: bytes, published: bytes | None = None):
@@ -242,11 +243,11 @@ def _fake_mnist(monkeypatch, tmp_path, tamper: str | None = None):
 def test_mnist_is_opt_in_md5_checked_and_then_read_offline(monkeypatch, tmp_path):
     arrays, asked = _fake_mnist(monkeypatch, tmp_path)
     with pytest.raises(FileNotFoundError, match=r"download\('mnist'\)"):
-        _data.load_mnist()
+        _images.load_mnist()
     assert asked == []
     folder = _data.download("mnist")
     assert len(asked) == 4 and folder == tmp_path / "cache" / "mnist"
-    m = _data.load_mnist()
+    m = _images.load_mnist()
     assert np.array_equal(m.x_train, arrays["train-images-idx3-ubyte.gz"]) and m.x_train.dtype == np.uint8
     assert np.array_equal(m.y_test, arrays["t10k-labels-idx1-ubyte.gz"]) and m.n_classes == 10
     _data.download("mnist")
@@ -259,9 +260,9 @@ def test_a_tampered_mnist_file_is_refused_and_not_saved(monkeypatch, tmp_path):
         _data.download("mnist")
     assert not (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
     with pytest.raises(ValueError, match="not an IDX file"):
-        _data._read_idx(b"\x00\x00\x09\x01" + bytes(8), "x", 1)
+        _images._read_idx(b"\x00\x00\x09\x01" + bytes(8), "x", 1)
     with pytest.raises(ValueError, match="header says"):
-        _data._read_idx(_idx(np.zeros((3, 2)))[:-1], "x", 2)
+        _images._read_idx(_idx(np.zeros((3, 2)))[:-1], "x", 2)
 
 
 def test_offline_mnist_download_says_so(monkeypatch, tmp_path):

@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import base64
 import io
-import math
 import re
 import sys
 import xml.etree.ElementTree as ET

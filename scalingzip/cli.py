@@ -212,15 +212,12 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
     With ``prune``, first delete the records in the results folder that belong to no run of the
     whole study (left behind when its design changed), and say how many.
     """
-    import importlib
-
     from scalingzip.studies import STUDIES
     from scalingzip.studies.sweep import config_key, run_sweep
 
     if name not in STUDIES:
         raise CommandError(f"unknown study {name!r}; choose one of {', '.join(STUDIES)}")
-    module = importlib.import_module(STUDIES[name])
-    full = module.study()
+    full = STUDIES[name].load_module().study()
     design = full
     if groups:
         unknown = sorted(set(groups) - set(design))
@@ -372,8 +369,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--steps", type=int, default=2500, help="optimizer steps (default 2500)")
     t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    from scalingzip.studies import STUDIES  # the registry of studies (imports no torch)
+
     w = sub.add_parser("sweep", help="run a scaling study (skips runs already recorded)")
-    w.add_argument("study", help="which study: nlp (chapter 5) or cv (chapter 6)")
+    w.add_argument("study", help="which study: " + "; ".join(
+        f"{s.name} (chapter {s.chapter}: {s.description})" for s in STUDIES.values()))
     w.add_argument("--results", type=Path, help=f"folder of the records (default {DEFAULT_RESULTS}/STUDY)")
     w.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="local processes, one run each, one thread per run (default: the number of CPUs)")

@@ -248,3 +248,78 @@ def test_prune_deletes_only_records_outside_the_design(tmp_path, capsys):
 def test_sampling_must_be_known():
     with pytest.raises(ValueError, match="sampling must be one of random, epochs"):
         TrainConfig(sampling="shuffled")
+
+
+def test_every_study_is_registered_once_and_every_config_class_has_a_kind():
+    from scalingzip.studies import STUDIES
+
+    assert {s.chapter for s in STUDIES.values()} == {5, 6, 7} and len(STUDIES) == 3
+    kinds = [k for s in STUDIES.values() for k in s.kinds]
+    assert len(kinds) == len(set(kinds))
+    for study in STUDIES.values():
+        for config in study.load_module().all_runs():
+            data = config_to_dict(config)  # raises for a class without a kind
+            assert data["kind"] in study.kinds and config_from_dict(data) == config
+    assert "scalingzip." not in json.dumps(config_to_dict(nlp.all_runs()[0]))  # no module paths in a record
+
+
+def test_the_sweep_help_lists_every_registered_study(capsys):
+    from scalingzip.__main__ import main
+    from scalingzip.studies import STUDIES
+
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for study in STUDIES.values():
+        assert f"{study.name} (chapter {study.chapter}" in help_text
+
+
+def _as_schema_1(record: Record) -> dict:
+    """A record as the runner of schema 1 wrote it: nested configs tagged by their old module paths."""
+    old_paths = {"transformer": "scalingzip.models:TransformerConfig", "train": "scalingzip.train:TrainConfig"}
+    data = json.loads(json.dumps(record.to_dict()))
+    for name in ("model", "train"):
+        field = data["config"]["fields"][name]
+        field["__class__"] = old_paths[field.pop("__kind__")]
+    return {**data, "schema": 1, "key": "0123456789abcdef"}
+
+
+def test_schema_1_records_are_refused_and_the_script_migrates_them(tmp_path):
+    import subprocess
+    import sys
+
+    record = run(tiny_run(steps=10), device="cpu")
+    old = tmp_path / "0123456789abcdef.json"
+    old.write_text(json.dumps(_as_schema_1(record), indent=1, sort_keys=True) + "\n")
+    with pytest.raises(ValueError, match="schema 1.*migrate_records.py"):
+        sweep.load_record(old)
+    script = Path(__file__).resolve().parents[1] / "results" / "migrate_records.py"
+    for expected in ("1 of 1 records migrated", "0 of 1 records migrated"):  # the second run changes nothing
+        out = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, check=True)
+        assert expected in out.stdout
+    assert not old.exists() and [p.name for p in tmp_path.iterdir()] == [f"{record.key}.json"]
+    assert load_records(tmp_path, [tiny_run(steps=10)]) == [record]
+
+
+def test_load_study_gives_the_design_its_records_and_a_selector(tmp_path):
+    import shutil
+
+    from scalingzip.studies import load_study
+
+    study = load_study("nlp")
+    assert study.design == nlp.study() and list(study.records) == nlp.all_runs()
+    assert [r.config for r in study.select("size")] == nlp.study()["size"]
+    seeds = study.select("seeds", init_seed=2)
+    assert [r.config for r in seeds] == [c for c in nlp.study()["seeds"] if c.init_seed == 2] and len(seeds) == 3
+    assert study.select("size", corpus="python-docs", init_seed=0) == study.select("size")
+    with pytest.raises(ValueError, match="no group 'sizes'"):
+        study.select("sizes")
+    with pytest.raises(ValueError, match="LMRun in group 'size' has no field 'width'"):
+        study.select("size", width=3)
+    with pytest.raises(ValueError, match="unknown study 'vision'; choose one of nlp, cv, pruning"):
+        load_study("vision")
+    keep = config_key(nlp.all_runs()[0])
+    shutil.copy(STUDY_RESULTS / f"{keep}.json", tmp_path)
+    with pytest.raises(FileNotFoundError, match=f"{len(nlp.all_runs()) - 1} of {len(nlp.all_runs())} runs of "
+                                                "study 'nlp' have no record.*python -m scalingzip sweep nlp"):
+        load_study("nlp", results=tmp_path)

@@ -5,9 +5,11 @@ runs them and keeps their results, so that a notebook reads them in a second ins
 retraining for half an hour:
 
 * A **run config** is a frozen dataclass with an ``execute(device)`` method that returns a dict
-  of JSON-ready metrics and depends on nothing but the config (seeds included). Configs are
-  registered under a short *kind* (:data:`KINDS`), which is how a stored result finds its class.
-* :func:`config_key` hashes a config's fields (SHA-256 of canonical JSON, with the kind and
+  of JSON-ready metrics and depends on nothing but the config (seeds included). Every config
+  dataclass a record stores, the run config and those nested in it, is registered under a short
+  *kind* by its study (:data:`scalingzip.studies.STUDIES`); a stored config names its classes by
+  these kinds, never by module paths, so classes can move without invalidating the records.
+* :func:`config_key` hashes a config's fields (SHA-256 of canonical JSON, with the kinds and
   :data:`SCHEMA`): any change to any field gives a new key, an equal config the same key.
 * :func:`run` executes one config and returns a :class:`Record`: the config, its metrics, the
   wall time, the device, the thread count and the versions that produced it.
@@ -38,7 +40,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import importlib
 import json
 import os
 import platform
@@ -55,7 +56,6 @@ import torch
 from tqdm import tqdm
 
 __all__ = [
-    "KINDS",
     "SCHEMA",
     "Record",
     "RunConfig",
@@ -70,16 +70,11 @@ __all__ = [
     "save_record",
 ]
 
-SCHEMA = 1  # bump when the meaning of a stored record changes; every key changes with it
-
-# kind -> "module:Class" of the run configs the runner knows (imported on first use)
-KINDS: dict[str, str] = {
-    "lm": "scalingzip.studies.nlp:LMRun",
-    "classifier": "scalingzip.studies.cv:ClassifierRun",
-    "pixels": "scalingzip.studies.cv:PixelRun",
-    "prune": "scalingzip.studies.pruned:PruneRun",
-    "pixels-prune": "scalingzip.studies.pruned:PrunedPixelRun",
-}
+# Bump when the meaning or the format of a stored record changes; every key changes with it.
+# 1: nested configs tagged by their module path ("__class__": "scalingzip.models:TransformerConfig").
+# 2: every config dataclass tagged by its registered kind ("__kind__": "transformer"); the
+#    committed records were migrated from 1 by results/migrate_records.py.
+SCHEMA = 2
 
 
 class RunConfig(Protocol):
@@ -90,26 +85,45 @@ class RunConfig(Protocol):
     # optional: ``cost() -> float``, proportional to the run's time; the runner starts costly runs first
 
 
+_KINDS: dict[str, type] = {}  # kind -> class, filled from the registry of studies on first use
+
+
+def _kinds() -> dict[str, type]:
+    """Every registered config kind and its class (imports the studies' modules once)."""
+    if not _KINDS:
+        from scalingzip.studies import STUDIES
+
+        found: dict[str, type] = {}
+        for study in STUDIES.values():
+            module = study.load_module()
+            for kind, name in study.kinds.items():
+                cls = getattr(module, name)
+                if found.setdefault(kind, cls) is not cls:
+                    raise AssertionError(f"kind {kind!r} names two classes in scalingzip.studies.STUDIES")
+        _KINDS.update(found)
+    return _KINDS
+
+
 def _kind_of(config: object) -> str:
     cls = type(config)
-    for kind, target in KINDS.items():
-        if target == f"{cls.__module__}:{cls.__qualname__}":
+    for kind, known in _kinds().items():
+        if known is cls:
             return kind
-    raise TypeError(f"{cls.__qualname__} is not a registered run config; add it to scalingzip.studies.sweep.KINDS")
+    raise TypeError(f"{cls.__qualname__} is not a registered run config; add it to its study's kinds in "
+                    "scalingzip.studies.STUDIES")
 
 
 def _class_of(kind: str) -> type:
-    if kind not in KINDS:
-        raise ValueError(f"unknown run kind {kind!r}; known kinds: {', '.join(KINDS)}")
-    module, name = KINDS[kind].split(":")
-    return getattr(importlib.import_module(module), name)
+    if kind not in _kinds():
+        raise ValueError(f"unknown run kind {kind!r}; known kinds: {', '.join(_kinds())}")
+    return _kinds()[kind]
 
 
 def _plain(value: Any) -> Any:
-    """A config field as JSON: dataclasses become dicts (tagged with their class), tuples lists."""
+    """A config field as JSON: dataclasses become dicts (tagged with their kind), tuples lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        return {"__class__": f"{type(value).__module__}:{type(value).__qualname__}", **fields}
+        return {"__kind__": _kind_of(value), **fields}
     if isinstance(value, (tuple, list)):
         return [_plain(v) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
@@ -118,9 +132,8 @@ def _plain(value: Any) -> Any:
 
 
 def _rebuild(value: Any) -> Any:
-    if isinstance(value, dict) and "__class__" in value:
-        module, name = value["__class__"].split(":")
-        cls = getattr(importlib.import_module(module), name)
+    if isinstance(value, dict) and "__kind__" in value:
+        cls = _class_of(value["__kind__"])
         kwargs = {}
         for f in dataclasses.fields(cls):
             if f.name in value:
@@ -137,14 +150,12 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
     if not dataclasses.is_dataclass(config) or isinstance(config, type):
         raise TypeError(f"a run config must be a dataclass instance; got {type(config).__name__}")
     plain = _plain(config)
-    plain.pop("__class__")
-    return {"kind": _kind_of(config), "fields": plain}
+    return {"kind": plain.pop("__kind__"), "fields": plain}
 
 
 def config_from_dict(data: dict[str, Any]) -> RunConfig:
     """Inverse of :func:`config_to_dict`."""
-    cls = _class_of(data["kind"])
-    return _rebuild({"__class__": f"{cls.__module__}:{cls.__qualname__}", **data["fields"]})
+    return _rebuild({"__kind__": data["kind"], **data["fields"]})
 
 
 def config_key(config: RunConfig) -> str:
@@ -198,6 +209,9 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
+        if data.get("schema") == 1:
+            raise ValueError("record of schema 1 (configs tagged by module paths), made by an older scalingzip; "
+                             "migrate its folder with `python results/migrate_records.py FOLDER`, or rerun it")
         if data.get("schema") != SCHEMA:
             raise ValueError(f"record schema {data.get('schema')!r} is not this scalingzip's {SCHEMA}; rerun it")
         config = config_from_dict(data["config"])

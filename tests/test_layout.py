@@ -10,7 +10,6 @@ rule fails here, not in a reader's head.
 import ast
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -90,6 +89,7 @@ def test_imports_point_only_down_the_layers(path):
 
 
 def test_every_third_party_import_is_declared_in_pyproject():
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is in the standard library from Python 3.11")
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     declared = {re.split(r"[<>=!~\[ ;]", spec, maxsplit=1)[0].lower()
                 for spec in project["dependencies"] + sum(project["optional-dependencies"].values(), [])}

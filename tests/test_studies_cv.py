@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from scalingzip.studies import cv
-from scalingzip.studies.cv import ClassifierRun, PixelRun, build_classifier
+from scalingzip.nn.classifiers import build_classifier, evaluate_classifier, minibatch_loss, train_classifier
+from scalingzip.studies.cv import ClassifierRun, PixelRun
 from scalingzip.studies.sweep import config_from_dict, config_key, config_to_dict, load_records, run
 
 STUDY_RESULTS = Path(__file__).resolve().parents[1] / "results" / "cv"
@@ -22,6 +23,31 @@ def test_the_cnn_flattens_and_sizes_its_linear_layer_from_the_input():
         assert model(torch.zeros(5, *shape)).shape == (5, 10)
     with pytest.raises(ValueError, match="unknown arch"):
         build_classifier("resnet", 6, (1, 8, 8), 10)
+
+
+def test_the_classifier_recipe_is_one_seeded_loop():
+    """train_classifier is minibatch AdamW with one randint per step from its generator: the same
+    loop written out by hand gives the same weights, and a seed is a fresh generator."""
+    x, y = torch.randn(100, 1, 8, 8), torch.randint(0, 10, (100,))
+    models = []
+    for _ in range(3):
+        torch.manual_seed(0)
+        models.append(build_classifier("mlp", 8, (1, 8, 8), 10))
+    train_classifier(models[0], x, y, steps=20, batch_size=16, seed=3)
+    train_classifier(models[1], x, y, steps=20, batch_size=16, generator=torch.Generator().manual_seed(3))
+    g, opt = torch.Generator().manual_seed(3), torch.optim.AdamW(models[2].parameters(), lr=3e-3, weight_decay=0.0)
+    for _ in range(20):
+        loss = minibatch_loss(models[2], x, y, batch_size=16, generator=g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for model in models[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(models[0].parameters(), model.parameters()))
+    assert not models[0].training
+    score = evaluate_classifier(models[0], x, y)
+    assert 0 <= score.error <= 1 and score.bits_per_label > 0
+    with pytest.raises(ValueError, match="exactly one of seed"):
+        train_classifier(models[0], x, y, steps=1)
 
 
 def test_a_classifier_run_is_keyed_reproducible_and_learns():

@@ -12,17 +12,12 @@ and a pool from which each run takes its ``n_train`` examples. Training stops ea
 of Kaplan et al.'s data-limited laws: the validation loss is evaluated at ``evals`` geometrically
 spaced steps, training ends after ``patience`` evaluations without improvement, and the weights
 kept are those of the evaluation with the lowest validation loss, so a small training set gives a
-model that stopped before overfitting, not one that memorised its labels.
-
-The CNN is written with an explicit ``flatten`` between the convolutions and the linear layer,
-and its linear layer's width is computed from the input shape, not typed in: the two mistakes of
-the popular MNIST snippet (a ``Linear(320, 10)`` applied to an unflattened feature map).
+model that stopped before overfitting, not one that memorised its labels. The models and the
+training recipe are those of :mod:`scalingzip.nn.classifiers`.
 """
 
 from __future__ import annotations
 
-import copy
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,13 +27,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from scalingzip.data import LabelledData, load_digits, load_mnist1d
+from scalingzip.nn.classifiers import (ARCHS, build_classifier, evaluate_classifier, minibatch_loss,
+                                       train_early_stopping)
 
-__all__ = ["ARCHS", "DATASETS", "ClassifierRun", "PixelRun", "TRAIN_SIZES", "WIDTHS", "all_runs", "build_classifier", "load_dataset",
-           "study"]
+__all__ = ["ARCHS", "DATASETS", "ClassifierRun", "PixelRun", "TRAIN_SIZES", "WIDTHS", "all_runs", "load_dataset",
+           "split_pool", "study"]
 
-LN2 = math.log(2.0)
 DATASETS = ("digits", "mnist1d")
-ARCHS = ("mlp", "cnn")
 
 
 def load_dataset(name: str) -> tuple[LabelledData, tuple[int, ...]]:
@@ -50,25 +45,6 @@ def load_dataset(name: str) -> tuple[LabelledData, tuple[int, ...]]:
         d = load_mnist1d()
         return d, (1, 40)
     raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
-
-
-def build_classifier(arch: str, width: int, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
-    """An MLP (two hidden layers of ``width``) or a CNN (two convolutions of ``width`` and
-    ``2 width`` channels, 2x max-pooling, flatten, linear) for inputs of ``input_shape``."""
-    if not isinstance(width, int) or width < 1:
-        raise ValueError(f"width must be a positive integer; got {width!r}")
-    if arch == "mlp":
-        n_in = int(np.prod(input_shape))
-        return nn.Sequential(nn.Flatten(), nn.Linear(n_in, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                             nn.Linear(width, n_classes))
-    if arch == "cnn":
-        conv, pool = (nn.Conv2d, nn.MaxPool2d) if len(input_shape) == 3 else (nn.Conv1d, nn.MaxPool1d)
-        features = nn.Sequential(conv(input_shape[0], width, 3, padding=1), nn.ReLU(),
-                                 conv(width, 2 * width, 3, padding=1), nn.ReLU(), pool(2), nn.Flatten())
-        with torch.no_grad():  # the flattened size, computed rather than typed in
-            n_flat = features(torch.zeros(1, *input_shape)).shape[1]
-        return nn.Sequential(features, nn.Linear(n_flat, n_classes))
-    raise ValueError(f"unknown arch {arch!r}; choose one of {', '.join(ARCHS)}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,25 +106,15 @@ class ClassifierRun:
         opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         g = torch.Generator().manual_seed(self.seed)
 
-        def train_step() -> torch.Tensor:
-            b = torch.randint(0, n, (min(self.batch_size, n),), generator=g).to(device)
-            return F.cross_entropy(model(x[b]), y[b])
-
-        def validate() -> float:
-            with torch.no_grad():
-                return F.cross_entropy(model(x_val), y_val).item() / LN2
-
-        run = train_early_stopping(model, opt, train_step, validate, steps=self.steps, evals=self.evals,
-                                   patience=self.patience)
-        with torch.no_grad():
-            logits = model(x_test)
-            test_bits = F.cross_entropy(logits, y_test).item() / LN2
-            test_error = (logits.argmax(1) != y_test).float().mean().item()
-            train_error = (model(x).argmax(1) != y).float().mean().item()
+        run = train_early_stopping(model, opt,
+                                   train_step=lambda: minibatch_loss(model, x, y, batch_size=self.batch_size, generator=g),
+                                   validate=lambda: evaluate_classifier(model, x_val, y_val).bits_per_label,
+                                   steps=self.steps, evals=self.evals, patience=self.patience)
+        test = evaluate_classifier(model, x_test, y_test)
         return model, {
-            "test_bits_per_label": test_bits,  # code length of a test label given its image
-            "test_error": test_error,
-            "train_error": train_error,
+            "test_bits_per_label": test.bits_per_label,  # code length of a test label given its image
+            "test_error": test.error,
+            "train_error": evaluate_classifier(model, x, y).error,
             "val_bits_per_label": run.best_val,
             "best_step": run.best_step,
             "steps_run": len(run.train_bits),
@@ -195,6 +161,7 @@ class PixelRun:
 
     def train(self, device: torch.device | str = "cpu") -> tuple[nn.Module, dict[str, Any]]:
         """Train, code the test digits; return the model (best checkpoint, eval mode) and the metrics."""
+        from scalingzip.compressors.images import compress_images, decompress_images
         from scalingzip.nn import pixel_model as pixels
 
         data = load_digits()
@@ -223,8 +190,8 @@ class PixelRun:
         x_val = data.x_train[val_idx]
         run = train_early_stopping(model, opt, train_step, lambda: bits_per_pixel(x_val), steps=self.steps,
                                    evals=self.evals, patience=self.patience)
-        blob = pixels.compress_images(model, data.x_test)
-        if not np.array_equal(pixels.decompress_images(blob, model), data.x_test):
+        blob = compress_images(model, data.x_test)
+        if not np.array_equal(decompress_images(blob, model), data.x_test):
             raise RuntimeError("the pixel model's code did not round-trip")  # cannot happen; checked anyway
         return model, {
             "test_bits_per_pixel": bits_per_pixel(data.x_test),  # ideal code length under the model
@@ -239,56 +206,6 @@ class PixelRun:
             "train_curve_bits": run.binned_train_bits(),
             "val_curve": run.val_curve,
         }
-
-
-@dataclass
-class EarlyStoppingRun:
-    """What :func:`train_early_stopping` did: the kept evaluation and the curves."""
-
-    best_val: float  # validation loss of the kept weights, bits
-    best_step: int  # the step after which they were evaluated (0: the initial model)
-    train_bits: list[float]  # training loss of every step run, bits
-    val_curve: list[tuple[int, float]]  # (step, validation loss) of every evaluation, rounded
-
-    def binned_train_bits(self, n_bins: int = 50) -> list[float]:
-        """The training curve averaged over at most ``n_bins`` consecutive bins, rounded."""
-        bins = np.array_split(np.array(self.train_bits), min(n_bins, len(self.train_bits)))
-        return [round(float(c.mean()), 6) for c in bins]
-
-
-def train_early_stopping(model: nn.Module, opt: torch.optim.Optimizer, train_step, validate, *, steps: int,
-                         evals: int, patience: int) -> EarlyStoppingRun:
-    """Train with early stopping; leave ``model`` at its best evaluated weights, in eval mode.
-
-    ``train_step()`` returns one batch's loss (nats, with gradients); ``validate()`` returns the
-    validation loss in bits and is called in eval mode. The validation loss is evaluated before the
-    first step (so the initial model is always a fallback) and after ``evals`` geometrically spaced
-    steps (small data overfits within tens of steps); training ends after ``patience`` evaluations
-    in a row without improvement, or after ``steps`` steps.
-    """
-    eval_steps = set(np.unique(np.geomspace(1, steps, evals).round().astype(int)).tolist())
-    model.eval()
-    best = (validate(), 0, copy.deepcopy(model.state_dict()))
-    val_curve = [(0, round(best[0], 6))]
-    train_bits: list[float] = []
-    for step in range(steps):
-        model.train()
-        loss = train_step()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        train_bits.append(loss.item() / LN2)
-        if step + 1 in eval_steps:
-            model.eval()
-            val = validate()
-            val_curve.append((step + 1, round(val, 6)))
-            if val < best[0]:
-                best = (val, step + 1, copy.deepcopy(model.state_dict()))
-            elif [s for s, _ in val_curve].index(best[1]) <= len(val_curve) - 1 - patience:
-                break  # no improvement in the last `patience` evaluations
-    model.load_state_dict(best[2])
-    model.eval()
-    return EarlyStoppingRun(best_val=best[0], best_step=best[1], train_bits=train_bits, val_curve=val_curve)
 
 
 VAL_FRACTION = 0.2  # of each training split, held out once for early stopping

@@ -1,11 +1,11 @@
 """The pruning chapter's study: classifiers pruned by several methods, quantised and coded.
 
-A :class:`PruneRun` trains an image classifier of :mod:`scalingzip.studies.cv` on the digits (or
-MNIST-1D) training pool, prunes it to a target sparsity by one of four methods of
-:mod:`scalingzip.nn.pruning`, and measures it on the test split: the test loss in bits per label and
-the test error, then the Deep Compression pipeline on the pruned network: k-means quantisation of
-the surviving weights to 2-8 bits, each quantised network evaluated and coded exactly
-(:func:`scalingzip.nn.pruning.encode_weights`), next to its float32 size.
+A :class:`PruneRun` trains an image classifier (:mod:`scalingzip.nn.classifiers`, the recipe of
+:mod:`scalingzip.studies.cv`) on the digits (or MNIST-1D) training pool, prunes it to a target
+sparsity by one of four methods of :mod:`scalingzip.nn.pruning`, and measures it on the test split:
+the test loss in bits per label and the test error, then the Deep Compression pipeline on the pruned
+network: k-means quantisation of the surviving weights to 2-8 bits, each quantised network evaluated
+and coded exactly (:func:`scalingzip.compressors.weights.encode_weights`), next to its float32 size.
 
 Methods (``method``):
 
@@ -32,12 +32,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from scalingzip.compressors.weights import decode_weights, encode_weights, float32_bits, weights_code_length_bits
 from scalingzip.nn import pruning as P
-from scalingzip.studies.cv import build_classifier, load_dataset, split_pool
+from scalingzip.nn.classifiers import build_classifier, evaluate_classifier, train_classifier
+from scalingzip.studies.cv import load_dataset, split_pool
 
 __all__ = ["METHODS", "PruneRun", "PrunedPixelRun", "all_runs", "study"]
 
-LN2 = math.log(2.0)
 METHODS = ("oneshot", "iterative", "gradual", "ticket")
 QUANT_BITS = (2, 3, 4, 5, 6, 8)
 
@@ -96,25 +97,17 @@ class PruneRun:
         g = torch.Generator().manual_seed(self.seed)
 
         def fit(net: nn.Module, steps: int, schedule=None) -> None:
-            opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=0.0)
-            net.train()
-            for step in range(steps):
-                if schedule is not None:
-                    target = schedule(step)
-                    if target > P.sparsity(net) + 0.5 / sum(m.numel() for m in P.masks(net).values()):
-                        P.magnitude_prune(net, target)
-                b = torch.randint(0, len(y), (self.batch_size,), generator=g).to(device)
-                loss = F.cross_entropy(net(x[b]), y[b])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            net.eval()
+            def prune_on_schedule(step: int) -> None:
+                target = schedule(step)
+                if target > P.sparsity(net) + 0.5 / sum(m.numel() for m in P.masks(net).values()):
+                    P.magnitude_prune(net, target)
+
+            train_classifier(net, x, y, steps=steps, batch_size=self.batch_size, lr=self.lr, generator=g,
+                             before_step=None if schedule is None else prune_on_schedule)
 
         def evaluate(net: nn.Module) -> tuple[float, float]:
-            with torch.no_grad():
-                logits = net(x_test)
-                return (F.cross_entropy(logits, y_test).item() / LN2,
-                        (logits.argmax(1) != y_test).float().mean().item())
+            score = evaluate_classifier(net, x_test, y_test)
+            return score.bits_per_label, score.error
 
         fit(model, self.steps)
         dense_bits, dense_error = evaluate(model)
@@ -150,12 +143,12 @@ class PruneRun:
                        nonzero_weights=sum(int(m.sum()) for m in P.masks(model).values()),
                        weights=sum(m.numel() for m in P.masks(model).values()),
                        params=sum(p.numel() for p in model.parameters()),  # weight_orig and biases
-                       float32_bits=P.float32_bits(model),
-                       sparse_float32_code_bits=P.model_code_length_bits(model, method="float32"))
+                       float32_bits=float32_bits(model),
+                       sparse_float32_code_bits=weights_code_length_bits(model, method="float32"))
         quantised = {}
         for bits_q in QUANT_BITS:
-            blob = P.encode_weights(model, method="kmeans", bits=bits_q)
-            q_bits, q_error = evaluate(P.decode_weights(blob, model).to(device).eval())
+            blob = encode_weights(model, method="kmeans", bits=bits_q)
+            q_bits, q_error = evaluate(decode_weights(blob, model).to(device).eval())
             quantised[str(bits_q)] = {"code_bits": 8 * len(blob), "test_bits_per_label": q_bits, "test_error": q_error}
         metrics["kmeans"] = quantised
         return metrics
@@ -165,9 +158,9 @@ class PruneRun:
 class PrunedPixelRun:
     """A pixel model of chapter 6 (:class:`scalingzip.studies.cv.PixelRun`, same recipe, so the same
     dense model), pruned gradually to ``sparsity`` while fine-tuning on the digits pool, then both
-    parts of a two-part code measured exactly: the weights (:func:`scalingzip.nn.pruning.encode_weights`,
+    parts of a two-part code measured exactly: the weights (:func:`scalingzip.compressors.weights.encode_weights`,
     k-means at each of :data:`PIXEL_QUANT_BITS`) and the test digits coded by the quantised model
-    (:func:`scalingzip.nn.pixel_model.compress_images`, decoded and compared)."""
+    (:func:`scalingzip.compressors.images.compress_images`, decoded and compared)."""
 
     hidden: int = 64
     sparsity: float = 0.0
@@ -186,8 +179,9 @@ class PrunedPixelRun:
         return (10_000 + self.finetune_steps) * self.batch_size * (self.hidden + 8)
 
     def execute(self, device: torch.device) -> dict[str, Any]:
-        from scalingzip.nn import pixel_model as pixels
+        from scalingzip.compressors.images import compress_images, decompress_images
         from scalingzip.data import load_digits
+        from scalingzip.nn import pixel_model as pixels
         from scalingzip.studies.cv import PixelRun
 
         model, dense = PixelRun(hidden=self.hidden, seed=self.seed).train("cpu")
@@ -218,15 +212,15 @@ class PrunedPixelRun:
             "dense_test_bits_per_pixel": dense["test_bits_per_pixel"],
             "test_bits_per_pixel": pixels.image_code_length_bits(model, data.x_test) / n_pixels,
             "sparsity": P.sparsity(model), "params": dense["params"], "n_test_pixels": n_pixels,
-            "float32_bits": P.float32_bits(model),
-            "sparse_float32_code_bits": P.model_code_length_bits(model, method="float32"),
+            "float32_bits": float32_bits(model),
+            "sparse_float32_code_bits": weights_code_length_bits(model, method="float32"),
         }
         quantised = {}
         for bits in PIXEL_QUANT_BITS:
-            weights_blob = P.encode_weights(model, method="kmeans", bits=bits)
-            q_model = P.decode_weights(weights_blob, model).eval()
-            images_blob = pixels.compress_images(q_model, data.x_test)
-            if not np.array_equal(pixels.decompress_images(images_blob, q_model), data.x_test):
+            weights_blob = encode_weights(model, method="kmeans", bits=bits)
+            q_model = decode_weights(weights_blob, model).eval()
+            images_blob = compress_images(q_model, data.x_test)
+            if not np.array_equal(decompress_images(images_blob, q_model), data.x_test):
                 raise RuntimeError("the quantised pixel model's code did not round-trip")
             quantised[str(bits)] = {"model_code_bits": 8 * len(weights_blob), "data_code_bits": 8 * len(images_blob)}
         metrics["kmeans"] = quantised

@@ -1,9 +1,9 @@
 """The course's command line: ``python -m scalingzip COMMAND ...``.
 
 Commands:
-    compress IN OUT      compress a file (modes: prequential [default], pretrained, online-lm).
+    compress IN OUT      compress a file (--mode: mixing [default], lm, lm-online, ...; --list).
     decompress IN OUT    decompress a file made by compress.
-    train-lm [OUT]       train the pretrained mode's model on the course corpus and save it.
+    train-lm [OUT]       train the lm mode's model on the course corpus and save it.
     sweep STUDY          run a scaling study (nlp, cv), skipping the runs already recorded.
     assign [LAB ...]     write each lab's student notebook and autograder zip (under _build/assignments).
     grade LAB FILES      grade submitted notebooks offline with a lab's autograder zip.
@@ -22,7 +22,7 @@ from scalingzip import cli
 BENCHMARKS = {
     "coding": ("coding", "throughput of the arithmetic coders and bits per byte of every compressor on the course corpus"),
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
-    "lm": ("lm", "bits per byte and throughput of the compress modes next to gzip, bz2 and xz, on held-out text"),
+    "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
 }
 
 

@@ -1,14 +1,20 @@
 """The ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and ``grade`` commands of
 ``python -m scalingzip``.
 
-Modes of ``compress`` (the file records which one, so ``decompress`` needs no mode):
+Modes of ``compress`` are the compressors of bytes in the registry of :mod:`scalingzip.compressors`
+(``compress --list`` prints them; the file records which one, so ``decompress`` needs no mode):
 
-* ``prequential`` (default): the online context-mixing model of :mod:`scalingzip.coding.mixing`,
-  which starts from nothing and learns while it codes; no model file, any machine decodes it.
-* ``pretrained``: a byte-level transformer trained beforehand by ``train-lm``; the file records
-  the model's shape and checksum, and ``decompress`` needs the same model file.
-* ``online-lm``: a byte-level transformer that learns while it codes (:func:`scalingzip.compressors.lm.prequential_encode`);
-  slow, kept to show the prequential code of a neural network at work.
+* ``mixing`` (default): online context mixing (:mod:`scalingzip.coding.mixing`), which starts from
+  nothing and learns while it codes; no model file, any machine decodes it.
+* ``lm --model FILE``: a byte-level transformer trained beforehand by ``train-lm``; the file
+  records the model's shape and checksum, and ``decompress`` needs the same model file.
+* ``lm-online [--preset SIZE]``: a byte-level transformer that learns while it codes
+  (:mod:`scalingzip.compressors.online`); slow, kept to show the prequential code of a neural
+  network at work.
+* ``ppm``, ``order0``, ``static``, ``stored``: the classical coders of chapter 2.
+
+A mode's needs (``--model``) and options (``--preset``) are read from its registry entry, and a
+file that its compressor cannot make shorter is stored as it is.
 
 ``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.studies.sweep.run_sweep`:
 runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sweep resumes.
@@ -32,10 +38,9 @@ import time
 from pathlib import Path
 
 __all__ = ["DEFAULT_ASSIGNMENTS", "DEFAULT_LABS", "DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands",
-           "assign_labs", "compress_file", "decompress_file", "grade_submissions", "pretrain_config", "run",
+           "assign_labs", "compress_file", "decompress_file", "grade_submissions", "list_modes", "pretrain_config", "run",
            "run_study", "train_lm"]
 
-MODES = ("prequential", "pretrained", "online-lm")
 DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
 DEFAULT_RESULTS = Path("results")  # a study's records go to DEFAULT_RESULTS / study name
 DEFAULT_LABS = Path("labs")  # the otter masters
@@ -89,18 +94,6 @@ def _check_preset(preset: str) -> None:
         raise CommandError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
 
 
-def _load_model(path: str | None):
-    from scalingzip.compressors import lm
-
-    if path is None:
-        raise CommandError("this mode needs --model FILE (make one with: python -m scalingzip train-lm FILE)")
-    try:
-        model, _ = lm.load_model(path)
-    except (FileNotFoundError, ValueError) as err:
-        raise CommandError(str(err)) from None
-    return model
-
-
 def _report(verb: str, src: Path, n_in: int, n_out: int, n_raw: int, seconds: float, mode: str) -> str:
     rate = 8 * (n_out if verb == "compressed" else n_in) / n_raw if n_raw else 0.0
     speed = n_raw / seconds / 1e3 if seconds > 0 else float("inf")
@@ -108,67 +101,92 @@ def _report(verb: str, src: Path, n_in: int, n_out: int, n_raw: int, seconds: fl
             f"{seconds:.2f} s, {speed:,.0f} KB/s [{mode}]")
 
 
-def compress_file(src: Path, dst: Path, *, mode: str = "prequential", model: str | None = None,
-                  preset: str = "30k", force: bool = False, progress: bool = True) -> str:
-    """Compress ``src`` into ``dst``; return the one-line report."""
-    from scalingzip.compressors import lm
-    from scalingzip.coding import compress
+def _file_compressor(name: str):
+    """The registered compressor ``name``, if it codes a file's bytes."""
+    from scalingzip import compressors
 
-    if mode not in MODES:
-        raise CommandError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-    if mode == "online-lm":
-        _check_preset(preset)
+    try:
+        spec = compressors.get(name)
+    except ValueError:
+        names = ", ".join(compressors.registered(takes="bytes"))
+        raise CommandError(f"unknown mode {name!r}; choose one of {names}") from None
+    if spec.takes != "bytes":
+        raise CommandError(f"the {name!r} compressor codes {spec.takes}, not a file's bytes")
+    return spec
+
+
+def list_modes() -> str:
+    """One line per mode of ``compress``: the registry's compressors of bytes, with what each needs."""
+    from scalingzip import compressors
+
+    lines = []
+    for name, spec in compressors.registered(takes="bytes").items():
+        flags = " ".join([f"--{k} ..." for k in spec.needs] + [f"[--{k} ...]" for k in spec.options if k in _FLAGS])
+        lines.append(f"{name + (' ' + flags if flags else ''):28s} {spec.description}")
+    return "\n".join(lines)
+
+
+_FLAGS = ("model", "preset")  # the command-line options passed on to a compressor that takes them
+
+
+def compress_file(src: Path, dst: Path, *, mode: str = "mixing", model: str | None = None,
+                  preset: str | None = None, force: bool = False, progress: bool = True) -> str:
+    """Compress ``src`` into ``dst`` with the registered compressor ``mode``; return the one-line report."""
+    from scalingzip import compressors
+
+    spec = _file_compressor(mode)
+    given = {k: v for k, v in zip(_FLAGS, (model, preset)) if v is not None}
+    for k in given:
+        if k not in spec.needs + spec.options:
+            raise CommandError(f"--mode {mode} takes no --{k}")
+    for k in spec.needs:
+        if k not in given:
+            raise CommandError(f"--mode {mode} needs --{k} ({spec.description})")
     _check_destination(src, dst, force)
     data = _read(src)
     t0 = time.perf_counter()
-    if mode == "prequential":
-        blob = compress(data, "mixing", progress=progress)
-    elif mode == "pretrained":
-        blob = lm.compress_with_model(data, _load_model(model), progress=progress)
-    else:
-        blob = lm.prequential_encode(data, preset, progress=progress).blob
-    stored = compress(data, "stored")
-    if len(stored) <= len(blob):  # incompressible for this model (compress_with_model may have stored it)
-        blob, mode = stored, f"{mode}, stored"
+    try:  # stored as it is if the mode cannot make it shorter
+        blob = compressors.compress(data, mode, fallback=True, progress=progress, **given)
+        used = compressors.read_header(blob).name
+    except (FileNotFoundError, ValueError) as err:
+        raise CommandError(str(err)) from None
     seconds = time.perf_counter() - t0
     _write(dst, blob, force)
-    return _report("compressed", src, len(data), len(blob), len(data), seconds, mode)
+    label = mode if used == mode else f"{mode}, {used}"
+    return _report("compressed", src, len(data), len(blob), len(data), seconds, label)
 
 
 def decompress_file(src: Path, dst: Path, *, model: str | None = None, force: bool = False,
                     progress: bool = True) -> str:
     """Decompress ``src`` into ``dst``; return the one-line report."""
-    from scalingzip.compressors import lm
-    from scalingzip.coding import container
+    from scalingzip import compressors
 
     _check_destination(src, dst, force)
     blob = _read(src)
+    given = {k: v for k, v in zip(_FLAGS, (model,)) if v is not None}
     t0 = time.perf_counter()
     try:
-        header = container.unpack(blob)
-        if header.model == "lm":
-            data = lm.decompress_with_model(blob, _load_model(model), progress=progress)
-            mode = "pretrained"
-        elif header.model == "lm-online":
-            data = lm.prequential_decode(blob, progress=progress)
-            mode = "online-lm"
-        else:
-            data = container.decompress(blob, progress=progress)
-            mode = {"mixing": "prequential"}.get(header.model, header.model)
-    except ValueError as err:
+        spec = _file_compressor(compressors.read_header(blob).name)
+        for k in spec.decode_needs:
+            if k not in given:
+                raise CommandError(f"{src} was made by --mode {spec.name}; decompress it with --{k} "
+                                   f"(the one it was compressed with)")
+        data = compressors.decompress(blob, progress=progress, **given)
+    except (FileNotFoundError, ValueError) as err:
         raise CommandError(f"{src}: {err}") from None
     seconds = time.perf_counter() - t0
     _write(dst, data, force)
-    return _report("decompressed", src, len(blob), len(data), len(data), seconds, mode)
+    return _report("decompressed", src, len(blob), len(data), len(data), seconds, spec.name)
 
 
 def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool = False,
              progress: bool = True) -> str:
-    """Train the pretrained mode's model on the python-docs training split and save it."""
+    """Train the ``lm`` mode's model on the python-docs training split and save it."""
     import torch
 
-    from scalingzip.compressors import lm
+    from scalingzip.compressors.model_files import save_model
     from scalingzip.data import load_text, split_bytes
+    from scalingzip.nn.determinism import one_thread
     from scalingzip.nn.transformer import build_model
     from scalingzip.nn.train import evaluate_bits_per_byte, train
 
@@ -181,15 +199,11 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
     torch.manual_seed(0)
     model = build_model(preset, seed=0)
     t0 = time.perf_counter()
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         train(model, splits.train, splits.val, config, progress=progress)
         test_bpb = evaluate_bits_per_byte(model, splits.test)
-    finally:
-        torch.set_num_threads(before)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    digest = lm.save_model(model, dst, overwrite=force, preset=preset, corpus="python-docs", split="train",
+    digest = save_model(model, dst, overwrite=force, preset=preset, corpus="python-docs", split="train",
                            train_bytes=len(splits.train), train_config=repr(config),
                            test_bits_per_byte=float(test_bpb))
     return (f"trained {preset} for {config.steps} steps in {time.perf_counter() - t0:.0f} s: "
@@ -347,22 +361,23 @@ def grade_submissions(lab: str, submissions: list[Path], *, out: Path | None = N
 def add_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and ``grade`` to the top-level parser."""
     c = sub.add_parser("compress", help="compress a file (default: the online context-mixing model)")
-    c.add_argument("input", type=Path)
-    c.add_argument("output", type=Path)
-    c.add_argument("--mode", choices=MODES, default="prequential",
-                   help="prequential: learns while coding, no model file (default); pretrained: needs --model; "
-                        "online-lm: a transformer that learns while coding (slow)")
-    c.add_argument("--model", help="model file for --mode pretrained (from train-lm)")
-    c.add_argument("--preset", default="30k", help="transformer size for --mode online-lm (default 30k)")
+    c.add_argument("input", type=Path, nargs="?")
+    c.add_argument("output", type=Path, nargs="?")
+    c.add_argument("--mode", default="mixing",
+                   help="a compressor of the registry (--list prints them): mixing learns while coding, no model "
+                        "file (default); lm needs --model; lm-online is a transformer that learns while coding (slow)")
+    c.add_argument("--list", action="store_true", help="list the modes, what each needs, and exit")
+    c.add_argument("--model", help="model file for --mode lm (from train-lm)")
+    c.add_argument("--preset", help="transformer size for --mode lm-online (default 30k)")
     c.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     c.add_argument("--quiet", action="store_true", help="no progress bar and no report")
     d = sub.add_parser("decompress", help="decompress a file made by compress")
     d.add_argument("input", type=Path)
     d.add_argument("output", type=Path)
-    d.add_argument("--model", help="the model file it was compressed with (pretrained mode only)")
+    d.add_argument("--model", help="the model file it was compressed with (--mode lm only)")
     d.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     d.add_argument("--quiet", action="store_true", help="no progress bar and no report")
-    t = sub.add_parser("train-lm", help="train the pretrained mode's transformer on the python-docs training split")
+    t = sub.add_parser("train-lm", help="train the lm mode's transformer on the python-docs training split")
     t.add_argument("output", type=Path, nargs="?", default=DEFAULT_MODEL_PATH,
                    help=f"where to save the model (default {DEFAULT_MODEL_PATH})")
     t.add_argument("--preset", default="100k", help="model size (a key of scalingzip.nn.transformer.PRESETS; default 100k)")
@@ -404,7 +419,11 @@ def run(args: argparse.Namespace) -> int:
     """Run a command parsed by a parser that :func:`add_commands` set up; return the exit status."""
     progress = not args.quiet
     try:
-        if args.command == "compress":
+        if args.command == "compress" and args.list:
+            line = list_modes()
+        elif args.command == "compress":
+            if args.output is None:
+                raise CommandError("compress needs INPUT and OUTPUT (or --list)")
             line = compress_file(args.input, args.output, mode=args.mode, model=args.model, preset=args.preset,
                                  force=args.force, progress=progress)
         elif args.command == "decompress":

@@ -55,7 +55,7 @@ def test_compress_and_decompress_round_trip_with_a_report(tmp_path, capsys):
     assert main(["decompress", str(packed), str(out)]) == 0
     assert out.read_bytes() == TEXT
     line = capsys.readouterr().out.strip().splitlines()[-1]
-    assert line.startswith("decompressed") and "bits/byte" in line and "KB/s" in line and "[prequential]" in line
+    assert line.startswith("decompressed") and "bits/byte" in line and "KB/s" in line and "[mixing]" in line
     assert packed.stat().st_size < len(TEXT) / 3
 
 
@@ -92,8 +92,8 @@ def test_random_bytes_grow_by_less_than_one_percent_plus_header(tmp_path):
     assert main(["decompress", str(packed), str(out), "--quiet"]) == 0 and out.read_bytes() == data
 
 
-def test_pretrained_mode_needs_the_same_model(tmp_path, capsys):
-    from scalingzip.compressors import lm
+def test_lm_mode_needs_the_same_model(tmp_path, capsys):
+    from scalingzip.compressors.model_files import save_model
     from scalingzip.nn.transformer import TransformerConfig, build_model
 
     from scalingzip.nn.train import TrainConfig, train
@@ -103,12 +103,12 @@ def test_pretrained_mode_needs_the_same_model(tmp_path, capsys):
     trained = build_model(config, seed=0)  # trained a little, so that it compresses text (else: stored)
     train(trained, TEXT, TEXT[:2048], TrainConfig(steps=40, batch_size=8, lr=1e-2, warmup_steps=4, eval_every=0,
                                                  eval_bytes=1024), progress=False)
-    lm.save_model(trained, model_a)
-    lm.save_model(build_model(config, seed=1), model_b)
+    save_model(trained, model_a)
+    save_model(build_model(config, seed=1), model_b)
     src, packed, out = _files(tmp_path, TEXT[:3000])
-    assert main(["compress", str(src), str(packed), "--mode", "pretrained", "--quiet"]) == 1
+    assert main(["compress", str(src), str(packed), "--mode", "lm", "--quiet"]) == 1
     assert "--model" in capsys.readouterr().err
-    assert main(["compress", str(src), str(packed), "--mode", "pretrained", "--model", str(model_a), "--quiet"]) == 0
+    assert main(["compress", str(src), str(packed), "--mode", "lm", "--model", str(model_a), "--quiet"]) == 0
     assert main(["decompress", str(packed), str(out), "--quiet"]) == 1
     assert "--model" in capsys.readouterr().err
     assert main(["decompress", str(packed), str(out), "--model", str(model_b), "--quiet"]) == 1
@@ -127,7 +127,7 @@ def test_train_lm_refuses_an_unknown_preset_and_an_existing_file(tmp_path, capsy
 
 def test_unknown_preset_a_directory_as_output_and_ctrl_c_each_get_one_line(tmp_path, capsys, monkeypatch):
     src, packed, _ = _files(tmp_path)
-    assert main(["compress", str(src), str(packed), "--mode", "online-lm", "--preset", "huge", "--quiet"]) == 1
+    assert main(["compress", str(src), str(packed), "--mode", "lm-online", "--preset", "huge", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: unknown preset 'huge'") and err.count("\n") == 1 and not packed.exists()
     for argv in (["compress", str(src), str(tmp_path)], ["compress", str(src), str(tmp_path), "--force"],
@@ -139,7 +139,7 @@ def test_unknown_preset_a_directory_as_output_and_ctrl_c_each_get_one_line(tmp_p
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("scalingzip.coding.compress", interrupted)
+    monkeypatch.setattr("scalingzip.compressors.compress", interrupted)
     assert main(["compress", str(src), str(packed), "--quiet"]) == 130
     err = capsys.readouterr().err
     assert err == "error: interrupted; no output was written\n"
@@ -156,10 +156,28 @@ def test_round_trip_of_every_kind_of_input(tmp_path, data):
     assert out.read_bytes() == data
 
 
-def test_online_lm_mode_round_trips_and_says_its_mode(tmp_path, capsys):
+def test_lm_online_mode_round_trips_and_says_its_mode(tmp_path, capsys):
     data = TEXT[:12_000]  # long enough for the online model to beat storing the bytes
     src, packed, out = _files(tmp_path, data)
-    assert main(["compress", str(src), str(packed), "--mode", "online-lm", "--preset", "1k", "--quiet"]) == 0
+    assert main(["compress", str(src), str(packed), "--mode", "lm-online", "--preset", "1k", "--quiet"]) == 0
     assert main(["decompress", str(packed), str(out)]) == 0
     assert out.read_bytes() == data
-    assert "[online-lm]" in capsys.readouterr().out
+    assert "[lm-online]" in capsys.readouterr().out
+
+
+def test_the_modes_are_the_registrys_compressors_of_bytes(tmp_path, capsys):
+    from scalingzip.compressors import registered
+
+    assert main(["compress", "--list"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(registered(takes="bytes"))
+    src, packed, out = _files(tmp_path, TEXT[:2000])
+    for argv, message in ((["--mode", "zip"], "unknown mode 'zip'; choose one of"),
+                          (["--mode", "pixels"], "codes images"),
+                          (["--mode", "ppm", "--model", "m.pt"], "takes no --model")):
+        assert main(["compress", str(src), str(packed), *argv, "--quiet"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and message in err and not packed.exists()
+    assert main(["compress", str(src), str(packed), "--mode", "ppm", "--quiet"]) == 0
+    assert main(["decompress", str(packed), str(out)]) == 0 and out.read_bytes() == TEXT[:2000]
+    assert "[ppm]" in capsys.readouterr().out

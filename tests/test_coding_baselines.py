@@ -4,7 +4,8 @@ import math
 
 import pytest
 
-from scalingzip.coding import STDLIB_COMPRESSORS, baseline_results, compress, decompress, measure_compressor
+from scalingzip.coding import STDLIB_COMPRESSORS, baseline_results, measure_compressor
+from scalingzip.compressors import compress, decompress
 from scalingzip.data import load_text
 
 

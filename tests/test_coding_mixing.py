@@ -5,7 +5,8 @@ import zlib
 import numpy as np
 import pytest
 
-from scalingzip.coding import compress, container, decompress, mixing_code_lengths, mixing_decode, mixing_encode
+from scalingzip.coding import container, mixing_code_lengths, mixing_decode, mixing_encode
+from scalingzip.compressors import compress, decompress
 from scalingzip.coding import mixing as mx
 from scalingzip.data import load_text
 

@@ -1,11 +1,13 @@
-"""Language models as exact compressors: scalingzip.compressors.lm."""
+"""Language models as exact compressors: scalingzip.compressors.lm, .online and .model_files."""
 
 import numpy as np
 import pytest
 import torch
 
-from scalingzip.compressors import lm
 from scalingzip.coding import container
+from scalingzip.compressors import compress, decompress, lm, online
+from scalingzip.compressors.model_files import load_model, save_model
+from scalingzip.nn.determinism import one_thread, weights_checksum
 from scalingzip.data import load_text
 from scalingzip.nn.transformer import TransformerConfig, build_model
 
@@ -18,13 +20,11 @@ def model():
     from scalingzip.nn.train import TrainConfig, train
 
     torch.manual_seed(0)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # two threads on two busy cores are many times slower
     m = build_model(SMALL, seed=0)
     text = load_text("python-docs")[:50_000]
-    train(m, text, text[:4096], TrainConfig(steps=60, batch_size=8, lr=1e-2, warmup_steps=5, eval_every=0,
-                                            eval_bytes=2048), progress=False)
-    torch.set_num_threads(threads)
+    with one_thread():  # two threads on two busy cores are many times slower
+        train(m, text, text[:4096], TrainConfig(steps=60, batch_size=8, lr=1e-2, warmup_steps=5, eval_every=0,
+                                                eval_bytes=2048), progress=False)
     return m.eval()
 
 
@@ -145,47 +145,51 @@ def test_corrupt_streams_are_rejected(model):
 
 def test_save_and_load_keep_the_model_and_verify_its_checksum(model, tmp_path):
     path = tmp_path / "m.pt"
-    digest = lm.save_model(model, path, corpus="test")
-    loaded, meta = lm.load_model(path)
-    assert lm.model_checksum(loaded) == digest and meta == {"corpus": "test"}
+    digest = save_model(model, path, corpus="test")
+    loaded, meta = load_model(path)
+    assert weights_checksum(loaded) == digest and meta == {"corpus": "test"}
     data = INPUTS["code"]
     assert lm.decompress_with_model(lm.compress_with_model(data, model), loaded) == data
+    blob = compress(data, "lm", model=str(path))  # the registry's compressor loads a model file itself
+    assert decompress(blob, model=path) == data
+    with pytest.raises(ValueError, match="model="):
+        decompress(blob)
     with pytest.raises(FileExistsError):
-        lm.save_model(model, path)
+        save_model(model, path)
     blob = torch.load(path, weights_only=True)
     blob["state_dict"]["ln_f.weight"] += 1e-3
     torch.save(blob, path)
     with pytest.raises(ValueError, match="SHA-256"):
-        lm.load_model(path)
+        load_model(path)
     with pytest.raises(FileNotFoundError, match="train-lm"):
-        lm.load_model(tmp_path / "missing.pt")
+        load_model(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a model")
     with pytest.raises(ValueError, match="not a readable"):
-        lm.load_model(tmp_path / "junk.pt")
+        load_model(tmp_path / "junk.pt")
 
 
-ONLINE = lm.OnlineConfig(first_block=512, max_block=1024, steps_per_kib=4, batch_size=4, seq_len=16, seed=3)
+ONLINE = online.OnlineConfig(first_block=512, max_block=1024, steps_per_kib=4, batch_size=4, seq_len=16, seed=3)
 
 
 def test_online_coding_round_trips_and_learns():
     data = load_text("python-docs")[:4000]
-    result = lm.prequential_encode(data, SMALL, ONLINE)
-    assert lm.prequential_decode(result.blob) == data
+    result = online.prequential_encode(data, SMALL, ONLINE)
+    assert online.prequential_decode(result.blob) == data
     per_byte = [bits / (e - s) for bits, (s, e) in zip(result.block_bits, result.blocks)]
     assert per_byte[-1] < per_byte[0] - 0.5  # it learned while coding
     payload = sum(result.block_bytes) + 8 * len(result.blocks)
     assert payload <= sum(result.block_bits) / 8 * 1.001 + 16 * len(result.blocks) + 8 * len(result.blocks)
-    assert lm.prequential_decode(lm.prequential_encode(b"", SMALL, ONLINE).blob) == b""
+    assert online.prequential_decode(online.prequential_encode(b"", SMALL, ONLINE).blob) == b""
 
 
 def test_online_decoder_detects_a_training_run_that_drifted():
     data = load_text("python-docs")[:2500]
-    header = container.unpack(lm.prequential_encode(data, SMALL, ONLINE).blob)
+    header = container.unpack(online.prequential_encode(data, SMALL, ONLINE).blob)
     payload = bytearray(header.payload)
     payload[4] ^= 1  # the weight CRC after block 0
     forged = container.pack("lm-online", header.params, data, bytes(payload))
     with pytest.raises(ValueError, match="weights differ"):
-        lm.prequential_decode(forged)
+        online.prequential_decode(forged)
 
 
 def test_bad_arguments_get_clear_errors(model):
@@ -196,10 +200,10 @@ def test_bad_arguments_get_clear_errors(model):
     with pytest.raises(ValueError, match="n must be"):
         lm.lm_decode(model, b"", -1)
     with pytest.raises(ValueError, match="max_block"):
-        lm.OnlineConfig(first_block=2048, max_block=1024)
+        online.OnlineConfig(first_block=2048, max_block=1024)
 
 
 def test_online_coding_with_one_byte_blocks_round_trips():
-    tiny = lm.OnlineConfig(first_block=1, max_block=4, steps_per_kib=256, batch_size=2, seq_len=8)
+    tiny = online.OnlineConfig(first_block=1, max_block=4, steps_per_kib=256, batch_size=2, seq_len=8)
     data = b"abcabcabcabd"
-    assert lm.prequential_decode(lm.prequential_encode(data, SMALL, tiny).blob) == data
+    assert online.prequential_decode(online.prequential_encode(data, SMALL, tiny).blob) == data

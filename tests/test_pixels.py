@@ -5,10 +5,12 @@ import pytest
 import torch
 
 from scalingzip.coding import container
+from scalingzip.coding.context import context_decode, context_encode, med_predict
+from scalingzip.compressors import compress, decompress
+from scalingzip.compressors.images import compress_images, decode_images, decompress_images, encode_images
 from scalingzip.data import load_digits, load_sample_images
-from scalingzip.nn.pixel_model import (PixelModel, PixelModelConfig, causal_offsets, compress_images, context_decode,
-                               context_encode, decode_images, decompress_images, encode_images,
-                               image_code_length_bits, med_predict, neighbourhood_features, train_pixel_model)
+from scalingzip.nn.pixel_model import (PixelModel, PixelModelConfig, causal_offsets, image_code_length_bits,
+                                       neighbourhood_features, train_pixel_model)
 
 DIGITS = load_digits()
 CONFIG = PixelModelConfig(levels=17, height=8, width=8, hidden=16)
@@ -75,7 +77,7 @@ def test_the_container_round_trips_and_detects_every_flipped_bit_of_the_payload(
     blob = compress_images(trained, images)
     assert np.array_equal(decompress_images(blob, trained), images)
     header = container.unpack(blob)
-    assert header.model == "pixels" and header.n == images.size
+    assert header.name == "pixels" and header.n == images.size
     start = len(blob) - len(header.payload)
     for bit in range(8 * len(header.payload)):
         damaged = bytearray(blob)
@@ -83,7 +85,7 @@ def test_the_container_round_trips_and_detects_every_flipped_bit_of_the_payload(
         with pytest.raises(ValueError):
             decompress_images(bytes(damaged), trained)
     with pytest.raises(ValueError, match="corrupt header"):
-        decompress_images(blob[:8] + bytes([blob[8] ^ 1]) + blob[9:], trained)  # in the model name
+        decompress_images(blob[:8] + bytes([blob[8] ^ 1]) + blob[9:], trained)  # in the compressor's name
 
 
 def test_the_container_refuses_another_model_and_other_blobs(trained):
@@ -94,11 +96,12 @@ def test_the_container_refuses_another_model_and_other_blobs(trained):
     with pytest.raises(ValueError, match="shape"):
         decompress_images(blob, PixelModel(PixelModelConfig(levels=17, height=8, width=8, hidden=8)))
     with pytest.raises(ValueError, match="not a pixel model"):
-        decompress_images(container.compress(b"hello", "order0"), trained)
-    with pytest.raises(ValueError, match="scalingzip.nn.pixel_model.decompress_images"):
-        container.decompress(blob)
-    with pytest.raises(ValueError, match="scalingzip.nn.pixel_model.compress_images"):
-        container.compress(b"abc", "pixels")
+        decompress_images(compress(b"hello", "order0"), trained)
+    with pytest.raises(ValueError, match="model="):  # the registry's decompress needs the model
+        decompress(blob)
+    with pytest.raises(ValueError, match="needs model="):
+        compress(DIGITS.x_test[:1], "pixels")
+    assert np.array_equal(decompress(blob, model=trained), DIGITS.x_test[:4])
 
 
 def test_the_median_edge_detector():

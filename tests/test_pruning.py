@@ -6,8 +6,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scalingzip.nn import pruning as P
 from scalingzip.coding import container
+from scalingzip.compressors import compress, decompress
+from scalingzip.compressors import weights as W
+from scalingzip.nn import pruning as P
 from scalingzip.studies.cv import build_classifier
 
 X = torch.randn(16, 1, 8, 8, generator=torch.Generator().manual_seed(1))
@@ -168,9 +170,9 @@ def test_the_weights_code_round_trips(method, bits):
     train(model, steps=5)
     P.magnitude_prune(model, 0.75)
     train(model, steps=3)
-    blob = P.encode_weights(model, method=method, bits=bits)
-    decoded = P.decode_weights(blob, model)
-    assert P.model_code_length_bits(model, method=method, bits=bits) == 8 * len(blob)
+    blob = W.encode_weights(model, method=method, bits=bits)
+    decoded = W.decode_weights(blob, model)
+    assert W.weights_code_length_bits(model, method=method, bits=bits) == 8 * len(blob)
     for name, layer in P.prunable_layers(decoded).items():
         original = P.prunable_layers(model)[name]
         w = (original.weight_orig * original.weight_mask).detach()
@@ -186,21 +188,23 @@ def test_the_weights_code_round_trips(method, bits):
         with torch.no_grad():
             assert torch.equal(decoded(X), model(X))
     # sparse and quantised, the code is far smaller than float32
-    assert 8 * len(blob) < P.float32_bits(model) * (0.5 if method == "float32" else 0.2)
+    assert 8 * len(blob) < W.float32_bits(model) * (0.5 if method == "float32" else 0.2)
 
 
 def test_a_damaged_weights_code_is_refused():
     model = mlp(width=8)
     P.magnitude_prune(model, 0.5)
-    blob = P.encode_weights(model, method="kmeans", bits=3)
+    blob = W.encode_weights(model, method="kmeans", bits=3)
     header = container.unpack(blob)
     start = len(blob) - len(header.payload)
     for pos in range(start, len(blob)):  # every byte of the payload
         damaged = bytearray(blob)
         damaged[pos] ^= 0x24
         with pytest.raises(ValueError):
-            P.decode_weights(bytes(damaged), model)
+            W.decode_weights(bytes(damaged), model)
     with pytest.raises(ValueError, match="does not fit"):
-        P.decode_weights(blob, mlp(width=9))
+        W.decode_weights(blob, mlp(width=9))
     with pytest.raises(ValueError, match="not encode_weights"):
-        P.decode_weights(container.compress(b"abc", "order0"), model)
+        W.decode_weights(compress(b"abc", "order0"), model)
+    with pytest.raises(ValueError, match="template="):
+        decompress(blob)

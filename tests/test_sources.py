@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scalingzip.coding import PPMModel, model_code_length_bits
+from scalingzip.coding import PPMModel, adaptive_code_length_bits
 from scalingzip.data.sources import iid_source, markov_source
 
 
@@ -37,7 +37,7 @@ def test_markov_entropy_rate_matches_the_sample(order, alphabet, concentration):
 
 def test_an_adaptive_context_coder_approaches_the_entropy_rate():
     source = markov_source(60_000, order=2, alphabet_size=4, concentration=0.4, seed=5)
-    bits = model_code_length_bits(source.data, PPMModel(2)) / len(source.data)
+    bits = adaptive_code_length_bits(source.data, PPMModel(2)) / len(source.data)
     assert source.entropy_rate_bits - 0.01 < bits < source.entropy_rate_bits + 0.08
 
 

@@ -27,12 +27,11 @@ from scalingzip.coding import (
     ArithmeticDecoder,
     ArithmeticEncoder,
     code_length_bits,
-    compress,
     constriction_decode,
     constriction_encode,
-    decompress,
     quantize_probabilities,
 )
+from scalingzip.compressors import compress, decompress
 from scalingzip.data import corpus_info, load_text
 
 

@@ -1,9 +1,10 @@
-"""Benchmark of the compress modes: ``python -m scalingzip bench lm [--model FILE] [--file PATH ...]``.
+"""Benchmark of the compressors: ``python -m scalingzip bench lm [--model FILE] [--file PATH ...]``.
 
 For each text, none of which any model was trained on, prints bits per byte of gzip -9, bz2 -9,
-xz -9e and of the ``compress`` modes, each mode's size relative to xz, and compression and
-decompression throughput in KB/s (1 KB = 1000 bytes of input or output text). Every row is
-checked to round-trip before it is printed. The texts:
+xz -9e and of every compressor of bytes in the registry (:mod:`scalingzip.compressors`, the modes
+of ``compress``), each one's size relative to xz, and compression and decompression throughput
+in KB/s (1 KB = 1000 bytes of input or output text). Every row is checked to round-trip before
+it is printed. The texts:
 
 * the held-out test split of the course corpus (``split_bytes(load_text("python-docs")).test``);
 * English prose that ships with Debian, when present: the first 300,000 bytes of the Vim user
@@ -11,11 +12,11 @@ checked to round-trip before it is printed. The texts:
   ``/usr/share/common-licenses``;
 * any ``--file PATH`` given.
 
-Modes: ``prequential`` (online context mixing) always; ``pretrained`` with the model of
-``python -m scalingzip train-lm`` (``--model``, default ``models/lm-python-docs.pt``; with
-``--train`` it is trained first if missing); ``online-lm`` (a transformer learning while it
-codes) with ``--online-lm``, on the first text only, because it is slow. Timings exclude the
-one-time loading of the compiled context-mixing loop (about a second), done before timing.
+A compressor that needs a model (``lm``) gets the model of ``python -m scalingzip train-lm``
+(``--model``, default ``models/lm-python-docs.pt``), and is skipped without one. ``lm-online`` (a transformer learning while it codes) runs
+only with ``--online-lm``, on the first text only, because it is slow. As in ``compress``, a
+file a compressor cannot make shorter is stored as it is. Timings exclude the one-time loading of
+the compiled context-mixing loop (about a second), done before timing.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scalingzip.coding import STDLIB_COMPRESSORS, compress, decompress
+from scalingzip.coding import STDLIB_COMPRESSORS
+from scalingzip.compressors import compress, decompress, registered
 from scalingzip.data import load_text, split_bytes
 
 VIM_MANUAL_BYTES = 300_000
@@ -64,26 +66,25 @@ def _row(name: str, data: bytes, c: Callable[[bytes], bytes], d: Callable[[bytes
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scalingzip bench lm", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="models/lm-python-docs.pt", help="model file for the pretrained mode")
-    parser.add_argument("--train", action="store_true", help="train the pretrained model first if the file is missing")
+    parser.add_argument("--model", default="models/lm-python-docs.pt", help="model file for the lm compressor")
     parser.add_argument("--online-lm", action="store_true", help="also run the online transformer (slow) on the first text")
     parser.add_argument("--file", action="append", default=[], help="another text to measure (repeatable)")
     args = parser.parse_args(argv)
 
     import torch
 
-    from scalingzip import cli
-    from scalingzip.compressors import lm
+    from scalingzip.compressors.model_files import load_model
 
     model = None
-    if not Path(args.model).is_file() and args.train:
-        print(cli.train_lm(Path(args.model)))
     if Path(args.model).is_file():
-        model, meta = lm.load_model(args.model)
+        model, meta = load_model(args.model)
         print(f"pretrained model: {args.model} ({meta.get('preset', '?')}, trained on {meta.get('corpus', '?')} "
               f"{meta.get('split', '?')}, {meta.get('train_bytes', 0):,} bytes)")
-    else:
-        print(f"pretrained mode skipped: no model at {args.model} (python -m scalingzip train-lm {args.model}, or --train)")
+    needs = {"model": model}  # what this benchmark can give a compressor that needs something
+    chosen = {name: c for name, c in registered(takes="bytes").items() if name != "lm-online" or args.online_lm}
+    for name, c in chosen.items():
+        if any(needs.get(k) is None for k in c.needs):
+            print(f"{name} skipped: it needs {', '.join(c.needs)} (make it with: python -m scalingzip train-lm {args.model})")
     compress(b"warm-up", "mixing")  # load the compiled loop before timing
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"PyTorch {torch.__version__} on 1 thread")
@@ -93,13 +94,12 @@ def main(argv: list[str] | None = None) -> int:
         print(header)
         print("-" * len(header))
         rows = [_row(name, data, c, d) for name, (c, d) in STDLIB_COMPRESSORS.items()]
-        rows.append(_row("prequential (context mixing)", data, lambda x: compress(x, "mixing"), decompress))
-        if model is not None:
-            rows.append(_row("pretrained (transformer)", data, lambda x: lm.compress_with_model(x, model),
-                             lambda b: lm.decompress_with_model(b, model)))
-        if args.online_lm and k == 0:
-            rows.append(_row("online-lm (30k transformer)", data, lambda x: lm.prequential_encode(x, "30k").blob,
-                             lm.prequential_decode))
+        for name, c in chosen.items():
+            given = {key: needs[key] for key in c.needs}
+            if any(v is None for v in given.values()) or (name == "lm-online" and k > 0):
+                continue
+            rows.append(_row(name, data, lambda x, name=name, given=given: compress(x, name, fallback=True, **given),
+                             lambda b, given=given: decompress(b, **given)))
         xz = next(r[1] for r in rows if r[0].startswith("xz"))
         for name, bpb, c_speed, d_speed in rows:
             print(f"{name:28s} {bpb:9.3f} {bpb / xz:6.3f} {c_speed:10,.0f} {d_speed:9,.0f}")

@@ -1,4 +1,8 @@
-"""Lossless coding: entropy, Huffman and arithmetic codes, models, a file format, baselines.
+"""Lossless coding: entropy, Huffman and arithmetic codes, adaptive models, a file format, baselines.
+
+NumPy only (the context-mixing model adds Numba): nothing here imports the rest of the package.
+The compressors built on these coders, with ``compress``/``decompress``, are in
+:mod:`scalingzip.compressors`.
 
 Which module holds what:
 
@@ -6,9 +10,11 @@ Which module holds what:
 * :mod:`.huffman` - canonical Huffman codes: ``huffman_code``, ``huffman_encode``/``huffman_decode``.
 * :mod:`.arithmetic` - the integer range coder ``ArithmeticEncoder``/``ArithmeticDecoder`` and
   ``quantize_probabilities``, the one place probabilities become integer frequencies.
-* :mod:`.models` - ``StaticModel``, ``AdaptiveModel`` (order 0), ``PPMModel`` (order k).
+* :mod:`.adaptive` - ``StaticModel``, ``AdaptiveModel`` (order 0), ``PPMModel`` (order k), and
+  ``adaptive_code_length_bits``, the length of data under such a model.
 * :mod:`.mixing` - the online context-mixing model (a neural mixer that learns while it codes).
-* :mod:`.container` - ``compress``/``decompress``: a self-describing, checksummed format.
+* :mod:`.container` - the ``SZIP`` file format: header fields, lengths, CRC-32s, ``pack``/``unpack``.
+* :mod:`.context` - a classical image coder: LOCO-I's median predictor and adaptive contexts.
 * :mod:`.baselines` - zlib, bz2 and xz measured in bits per byte.
 * :mod:`.constriction_coder` - the fast exact range coder of the ``constriction`` library.
 * :mod:`.prediction` - predictive coding: delta / linear prediction, PNG filters.
@@ -25,7 +31,7 @@ from .arithmetic import (
 )
 from .baselines import STDLIB_COMPRESSORS, CompressionResult, baseline_results, measure_compressor
 from .constriction_coder import constriction_decode, constriction_encode
-from .container import MODELS, ModelSpec, compress, decompress
+from .context import context_decode, context_encode, med_predict
 from .entropy import bits_per_byte, cross_entropy_bits, entropy_bits, kl_bits
 from .huffman import expected_length_bits, huffman_code, huffman_code_lengths, huffman_decode, huffman_encode
 from .adaptive import (
@@ -36,7 +42,7 @@ from .adaptive import (
     StaticModel,
     decode_with_model,
     encode_with_model,
-    model_code_length_bits,
+    adaptive_code_length_bits,
 )
 from .prediction import (
     PNG_FILTERS,
@@ -61,7 +67,6 @@ from .transforms import (
 
 __all__ = [
     "MAX_TOTAL_BITS",
-    "MODELS",
     "PNG_FILTERS",
     "STATE_BITS",
     "STDLIB_COMPRESSORS",
@@ -71,21 +76,21 @@ __all__ = [
     "CodeLengthMeter",
     "CompressionResult",
     "Model",
-    "ModelSpec",
     "PPMModel",
     "StaticModel",
+    "adaptive_code_length_bits",
     "baseline_results",
     "bits_per_byte",
     "block_dct2",
     "block_idct2",
     "code_length_bits",
-    "compress",
     "constriction_decode",
     "constriction_encode",
+    "context_decode",
+    "context_encode",
     "cross_entropy_bits",
     "dct",
     "decode_with_model",
-    "decompress",
     "delta_decode",
     "delta_encode",
     "dequantize",
@@ -101,10 +106,10 @@ __all__ = [
     "inverse_s_transform",
     "kl_bits",
     "measure_compressor",
+    "med_predict",
     "mixing_code_lengths",
     "mixing_decode",
     "mixing_encode",
-    "model_code_length_bits",
     "png_filter",
     "png_unfilter",
     "predictive_decode",

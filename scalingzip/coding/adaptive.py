@@ -51,9 +51,9 @@ __all__ = [
     "Model",
     "PPMModel",
     "StaticModel",
+    "adaptive_code_length_bits",
     "decode_with_model",
     "encode_with_model",
-    "model_code_length_bits",
 ]
 
 
@@ -120,8 +120,10 @@ def decode_with_model(data: bytes, n: int, model: Model) -> list[int]:
     return out
 
 
-def model_code_length_bits(symbols: Iterable[int] | bytes, model: Model) -> float:
-    """Ideal code length, in bits, that ``model`` (updated as it goes) assigns to ``symbols``."""
+def adaptive_code_length_bits(symbols: Iterable[int] | bytes, model: Model) -> float:
+    """Ideal code length, in bits, that ``model`` (updated as it goes) assigns to ``symbols``: the
+    length of the data *under* an adaptive model (the length *of* a network's weights is
+    :func:`scalingzip.compressors.weights.weights_code_length_bits`)."""
     meter = CodeLengthMeter()
     model.encode_all(_check_symbols(symbols, model.n_symbols), meter)  # type: ignore[arg-type]
     return meter.bits

@@ -1,4 +1,4 @@
-"""Language models as exact lossless compressors: ideal code lengths, exact coding, online coding.
+"""Bytes coded exactly by a pretrained language model: ideal code lengths and exact coding.
 
 A byte-level model gives, at every position, a distribution over the next byte; an arithmetic
 coder turns those distributions into a code whose length is ``sum(-log2 p(x_t | x_<t))`` plus a
@@ -6,12 +6,13 @@ few bytes. This module does that for real, with three guarantees:
 
 * **The decoder sees exactly the encoder's probabilities, by construction.** Both sides run one
   function, :func:`_walk`, which feeds the same tokens through the same incremental computation
-  (a key/value cache) in the same batch shapes on one CPU thread. The encoder reads each next byte
-  from the data, the decoder from the coded stream; nothing else differs. Floating point is then
+  (a key/value cache) in the same batch shapes on one CPU thread
+  (:func:`~scalingzip.nn.determinism.one_thread`). The encoder reads each next byte from the
+  data, the decoder from the coded stream; nothing else differs. Floating point is then
   deterministic, and the probabilities agree to the last bit.
 * **Different numerics are detected, not decoded into garbage.** A file records a CRC-32 of the
-  model's output on a fixed probe text (and, in online mode, of the weights after every training
-  round); a machine whose PyTorch or CPU computes other floats refuses with a clear message.
+  model's output on a fixed probe text; a machine whose PyTorch or CPU computes other floats
+  refuses with a clear message.
 * **Speed by batching.** The data is cut into up to 64 contiguous streams that are coded side by
   side, one byte of each per step, so a step costs one small matrix product per layer for all of
   them. The context is a sliding window: the model sees between ``n_ctx / 2`` and ``n_ctx - 1``
@@ -22,16 +23,14 @@ Functions:
 * :func:`byte_code_lengths` / :func:`code_length_bits`: the ideal code length, computed fast in
   whole windows (teacher forcing), for exactly the contexts the coder uses.
 * :func:`lm_encode` / :func:`lm_decode`: exact coding with a fixed (pretrained) model, through
-  constriction's range coder; :func:`compress_with_model` / :func:`decompress_with_model` wrap
-  the stream in the checksummed ``SZIP`` container with the model's shape and checksum.
-* :func:`prequential_encode` / :func:`prequential_decode`: online coding. The model starts from a
-  seed, codes a block, trains on everything coded so far, codes the next block, and so on; the
-  decoder replays the same training, so no weights are sent and the code length is the area under
-  the online loss curve (Blier & Ollivier 2018).
+  constriction's range coder.
+* The ``lm`` compressor (``compress(data, "lm", model=...)``, or :func:`compress_with_model` /
+  :func:`decompress_with_model`): the stream in the ``SZIP`` container with the model's shape,
+  its checksum and the probe CRC. The model may be given as a file (:mod:`.model_files`).
+
+The model that learns while it codes is :mod:`scalingzip.compressors.online`.
 
 References:
-    A. P. Dawid (1984), "Statistical theory: the prequential approach", JRSS A 147(2).
-    L. Blier and Y. Ollivier (2018), "The description length of deep learning models", NeurIPS.
     F. Bellard (2019, 2021), NNCP: lossless data compression with neural networks (technical
     reports, bellard.org/nncp).
     G. Delétang et al. (2024), "Language modeling is compression", ICLR.
@@ -39,29 +38,26 @@ References:
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import struct
 import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from scalingzip.coding import container
-from scalingzip.nn.transformer import ByteTransformer, TransformerConfig, build_model
+from scalingzip.coding.container import Header
+from scalingzip.compressors import Compressor, Encoded, as_bytes, compress, decompress, read_header, register
+from scalingzip.compressors.model_files import load_model
+from scalingzip.nn.determinism import one_thread, weights_checksum
+from scalingzip.nn.transformer import ByteTransformer, TransformerConfig
 
 __all__ = [
-    "BLOCK_HEADER_BYTES",
     "LMStream",
-    "OnlineConfig",
-    "PrequentialResult",
+    "SHAPE_FIELDS",
     "StreamLayout",
     "byte_code_lengths",
     "code_length_bits",
@@ -69,12 +65,8 @@ __all__ = [
     "decompress_with_model",
     "lm_decode",
     "lm_encode",
-    "load_model",
-    "model_checksum",
-    "pretrained_model_path",
-    "prequential_decode",
-    "prequential_encode",
-    "save_model",
+    "shape_fields",
+    "shape_from_fields",
     "stream_layout",
 ]
 
@@ -122,17 +114,6 @@ def stream_layout(n: int, *, max_streams: int = MAX_STREAMS, min_stream_bytes: i
     s = max(1, min(max_streams, n // min_stream_bytes))
     length = -(-n // s)
     return StreamLayout(n, -(-n // length), length)
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """Run PyTorch on one thread (a thread count changes how sums are split, hence the floats)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class _Incremental:
@@ -248,10 +229,11 @@ def _check_model(model: object) -> ByteTransformer:
     return model
 
 
-def _check_bytes(data: object, name: str = "data") -> bytes:
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{name} must be bytes, got {type(data).__name__}; encode text first (s.encode('utf-8'))")
-    return bytes(data)
+def _as_model(model: object) -> ByteTransformer:
+    """A model, or a model file's path (loaded and checked by :func:`~.model_files.load_model`)."""
+    if isinstance(model, (str, os.PathLike)):
+        model, _ = load_model(model)
+    return _check_model(model)
 
 
 @torch.no_grad()
@@ -263,7 +245,7 @@ def byte_code_lengths(model: ByteTransformer, data: bytes, *, layout: StreamLayo
     coded size is this sum plus a few bytes (up to float rounding in the last digits).
     """
     model = _check_model(model)
-    data = _check_bytes(data)
+    data = as_bytes(data)
     layout = layout or stream_layout(len(data))
     if layout.n == 0:
         return np.zeros(0)
@@ -273,7 +255,7 @@ def byte_code_lengths(model: ByteTransformer, data: bytes, *, layout: StreamLayo
     was_training = model.training
     model.eval()
     try:
-        with _one_thread():
+        with one_thread():
             k = 0
             while True:
                 o = 0 if k == 0 else k * H
@@ -321,7 +303,7 @@ class LMStream:
 def lm_encode(model: ByteTransformer, data: bytes, *, progress: bool = False) -> LMStream:
     """Code ``data`` exactly with a fixed model (see the module docstring for the guarantees)."""
     model = _check_model(model)
-    data = _check_bytes(data)
+    data = as_bytes(data)
     layout = stream_layout(len(data))
     c = _constriction()
     encoder = c.stream.queue.RangeEncoder()
@@ -336,7 +318,7 @@ def lm_encode(model: ByteTransformer, data: bytes, *, progress: bool = False) ->
         ideal[0] -= float(np.log2(probs[np.arange(len(symbols)), symbols]).sum())
         return symbols
 
-    with _one_thread(), tqdm(total=len(data), unit="B", unit_scale=True, disable=not progress, desc="encode") as bar:
+    with one_thread(), tqdm(total=len(data), unit="B", unit_scale=True, disable=not progress, desc="encode") as bar:
         _walk(model, layout, seq, choose, bar)
     return LMStream(encoder.get_compressed().astype("<u4").tobytes(), layout, ideal[0])
 
@@ -350,7 +332,7 @@ def lm_decode(model: ByteTransformer, stream: bytes, n: int, *, progress: bool =
             any trailing bytes, and its CRC-32 any wrong byte that decodes.
     """
     model = _check_model(model)
-    stream = _check_bytes(stream, "stream")
+    stream = as_bytes(stream, "stream")
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n must be a non-negative int, got {n!r}")
     if len(stream) % 4:
@@ -365,100 +347,13 @@ def lm_decode(model: ByteTransformer, stream: bytes, n: int, *, progress: bool =
         return np.asarray(decoder.decode(family, probs), dtype=np.int64)
 
     try:
-        with _one_thread(), tqdm(total=int(n), unit="B", unit_scale=True, disable=not progress, desc="decode") as bar:
+        with one_thread(), tqdm(total=int(n), unit="B", unit_scale=True, disable=not progress, desc="decode") as bar:
             _walk(model, layout, seq, choose, bar)
     except (ValueError, AssertionError, RuntimeError) as err:
         raise ValueError(f"stream is truncated or corrupt: the range decoder failed ({err})") from None
     if not decoder.maybe_exhausted():
         raise ValueError("stream has words left after the last byte: it is corrupt or has trailing data")
     return layout.join(seq)
-
-
-def model_checksum(model: ByteTransformer) -> str:
-    """SHA-256 (hex) of the model's shape and every parameter's bytes, in a fixed order."""
-    return weights_checksum(_check_model(model))
-
-
-def weights_checksum(module: torch.nn.Module) -> str:
-    """SHA-256 (hex) of ``module.config`` (a dataclass) and every tensor of its state, in a fixed
-    order: the check that a decoder holds the model an encoder used (any model with a config)."""
-    h = hashlib.sha256(repr(sorted(asdict(module.config).items())).encode())
-    for name, tensor in sorted(module.state_dict().items()):
-        t = tensor.detach().to("cpu").contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)}".encode())
-        h.update(t.numpy().tobytes())
-    return h.hexdigest()
-
-
-MODEL_FORMAT = "scalingzip-lm"
-MODEL_FORMAT_VERSION = 1
-
-
-def save_model(model: ByteTransformer, path: str | os.PathLike, *, overwrite: bool = False, **meta: object) -> str:
-    """Save a model with its shape, its checksum and ``meta`` (e.g. what it was trained on).
-
-    Returns:
-        The checksum (:func:`model_checksum`), which :func:`load_model` verifies.
-    """
-    model = _check_model(model)
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    digest = model_checksum(model)
-    state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
-    torch.save({"format": MODEL_FORMAT, "version": MODEL_FORMAT_VERSION, "config": asdict(model.config),
-                "state_dict": state, "sha256": digest, "meta": dict(meta)}, path)
-    return digest
-
-
-PRETRAINED_MODEL_NAME = "lm-python-docs.pt"
-
-
-def pretrained_model_path() -> Path:
-    """Path of the course's pretrained model: ``models/lm-python-docs.pt`` in the checkout the package
-    is installed from (editable install), found from any working directory.
-
-    Raises:
-        FileNotFoundError: if the checkout has no such file.
-    """
-    path = Path(__file__).resolve().parents[1] / "models" / PRETRAINED_MODEL_NAME
-    if not path.is_file():
-        raise FileNotFoundError(f"no pretrained model at {path}: it ships with the repository "
-                                "(install the package from a checkout with pip install -e .), or make it "
-                                f"with: python -m scalingzip train-lm {path}")
-    return path
-
-
-def load_model(path: str | os.PathLike) -> tuple[ByteTransformer, dict]:
-    """Load a model written by :func:`save_model`; its weights must match the stored checksum.
-
-    Returns:
-        ``(model, meta)``; the model is in eval mode.
-
-    Raises:
-        FileNotFoundError: if there is no such file.
-        ValueError: if the file is not a scalingzip model, or its weights do not match the checksum.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}; make one with: python -m scalingzip train-lm {path}")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle/zip errors differ by PyTorch version; all mean the same here
-        raise ValueError(f"{path} is not a readable scalingzip model file ({type(err).__name__}: {err})") from None
-    if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{path} is not a scalingzip model file (no {MODEL_FORMAT!r} marker)")
-    if blob.get("version") != MODEL_FORMAT_VERSION:
-        raise ValueError(f"{path} has model-file version {blob.get('version')}; this code reads {MODEL_FORMAT_VERSION}")
-    model = ByteTransformer(TransformerConfig(**blob["config"]))
-    try:
-        model.load_state_dict(blob["state_dict"])
-    except RuntimeError as err:
-        raise ValueError(f"{path}: the weights do not fit the stored shape ({err})") from None
-    if model_checksum(model) != blob["sha256"]:
-        raise ValueError(f"{path}: the weights do not match the stored SHA-256; the file is corrupt")
-    model.eval()
-    return model, dict(blob.get("meta", {}))
 
 
 def _probe_crc(model: ByteTransformer) -> int:
@@ -473,50 +368,47 @@ def _probe_crc(model: ByteTransformer) -> int:
         crc[0] = zlib.crc32(probs.tobytes(), crc[0])
         return truth[active, pos]
 
-    with _one_thread():
+    with one_thread():
         _walk(model, layout, seq, choose)
     return crc[0]
 
 
+# ---------------------------------------------------------------------------------------------
+# the lm compressor: the stream in the container, with the model's shape and checks
+# ---------------------------------------------------------------------------------------------
+
 _CONFIG_FIELDS = ("n_layer", "d_model", "n_head", "n_ctx", "d_ff", "vocab_size")
+SHAPE_FIELDS = tuple(f"model_{k}" for k in _CONFIG_FIELDS)  # a transformer's shape as header fields
 
 
-def _config_params(config: TransformerConfig) -> dict[str, int]:
+def shape_fields(config: TransformerConfig) -> dict[str, int]:
+    """A transformer's shape as the header fields :data:`SHAPE_FIELDS` (``d_ff=None`` stored as 0)."""
     d = asdict(config)
     return {f"model_{k}": (0 if d[k] is None else int(d[k])) for k in _CONFIG_FIELDS}
 
 
-def _config_from_params(params: dict[str, int]) -> TransformerConfig:
+def shape_from_fields(params: dict[str, int]) -> TransformerConfig:
+    """Invert :func:`shape_fields`."""
     d = {k: params[f"model_{k}"] for k in _CONFIG_FIELDS}
     d["d_ff"] = d["d_ff"] or None
     return TransformerConfig(**d)
 
 
-def compress_with_model(data: bytes, model: ByteTransformer, *, progress: bool = False) -> bytes:
-    """Compress ``data`` with a pretrained model into the ``SZIP`` container (model name ``"lm"``).
-
-    The header stores the model's shape, the first 64 bits of :func:`model_checksum`, the probe
-    CRC, the length and the CRC-32 of the data; the weights themselves are not stored. Data the
-    model cannot compress (random bytes cost a text model more than 8 bits each) is stored as it
-    is instead (model ``"stored"``), so nothing grows by more than the header.
-    """
-    model = _check_model(model)
-    data = _check_bytes(data)
+def _encode(data: bytes, *, model: object, progress: bool = False) -> Encoded:
+    model = _as_model(model)
     coded = lm_encode(model, data, progress=progress)
-    digest = model_checksum(model)
-    params = {**_config_params(model.config), "model_sha_hi": int(digest[:8], 16),
+    digest = weights_checksum(model)
+    fields = {**shape_fields(model.config), "model_sha_hi": int(digest[:8], 16),
               "model_sha_lo": int(digest[8:16], 16), "probe_crc": _probe_crc(model)}
-    blob = container.pack("lm", params, data, coded.stream)
-    stored = container.compress(data, "stored")
-    return stored if len(stored) < len(blob) else blob
+    return Encoded(fields, data, coded.stream)
 
 
 def _check_same_model(params: dict[str, int], model: ByteTransformer) -> None:
-    stored = _config_from_params(params)
+    stored = shape_from_fields(params)
     if stored != model.config:
         raise ValueError(f"this file was compressed with a model of shape {stored}, not {model.config}; "
                          "pass the model file it was compressed with")
-    digest = model_checksum(model)
+    digest = weights_checksum(model)
     if (int(digest[:8], 16), int(digest[8:16], 16)) != (params["model_sha_hi"], params["model_sha_lo"]):
         raise ValueError("the model's checksum differs from the one the file was compressed with: "
                          "same shape, other weights; pass the model file it was compressed with")
@@ -527,186 +419,36 @@ def _check_same_model(params: dict[str, int], model: ByteTransformer) -> None:
                          "one that compressed it.")
 
 
-def decompress_with_model(blob: bytes, model: ByteTransformer, *, progress: bool = False) -> bytes:
-    """Invert :func:`compress_with_model`; the model must be the one it was compressed with."""
-    model = _check_model(model)
-    header = container.unpack(blob)
-    if header.model == "stored":
-        return container.decompress(blob)
-    if header.model != "lm":
-        raise ValueError(f"this blob was made by the {header.model!r} model, not a pretrained language model; "
-                         "use scalingzip.coding.decompress")
+
+def _decode(header: Header, *, model: object, progress: bool = False) -> tuple[bytes, bytes]:
+    model = _as_model(model)
     _check_same_model(header.params, model)
     data = lm_decode(model, header.payload, header.n, progress=progress)
-    return container.check_output(data, header)
+    return data, data
 
 
-# ---------------------------------------------------------------------------------------------
-# online (prequential) coding: the model learns while it codes
-# ---------------------------------------------------------------------------------------------
+def compress_with_model(data: bytes, model: ByteTransformer, *, progress: bool = False) -> bytes:
+    """Compress ``data`` with a pretrained model into the ``SZIP`` container (compressor ``"lm"``).
 
-
-@dataclass(frozen=True, kw_only=True)
-class OnlineConfig:
-    """How the model learns while coding. Encoder and decoder must use the same one."""
-
-    first_block: int = 1024  # bytes coded by the untrained model
-    max_block: int = 8192  # blocks double in size up to this
-    steps_per_kib: float = 4.0  # optimizer steps after each block, per KiB of the block
-    batch_size: int = 16  # windows per step, drawn from everything coded so far
-    seq_len: int = 64  # bytes per window
-    lr: float = 3e-3  # Adam learning rate, constant
-    seed: int = 0  # seeds the initial weights and the windows
-
-    def __post_init__(self) -> None:
-        for name in ("first_block", "max_block", "batch_size", "seq_len"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if self.max_block < self.first_block:
-            raise ValueError(f"max_block ({self.max_block}) must be >= first_block ({self.first_block})")
-        if not self.steps_per_kib >= 0 or not self.lr > 0:
-            raise ValueError("steps_per_kib must be >= 0 and lr > 0")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 1 << 32:
-            raise ValueError(f"seed must be an int in [0, 2**32), got {self.seed!r}")
-
-
-def _blocks(n: int, online: OnlineConfig) -> list[tuple[int, int]]:
-    out, start, size = [], 0, online.first_block
-    while start < n:
-        out.append((start, min(n, start + size)))
-        start += size
-        size = min(2 * size, online.max_block)
-    return out
-
-
-def _params_crc(model: ByteTransformer) -> int:
-    crc = 0
-    for _, tensor in sorted(model.state_dict().items()):
-        crc = zlib.crc32(tensor.detach().contiguous().numpy().tobytes(), crc)
-    return crc
-
-
-def _train_round(model: ByteTransformer, opt: torch.optim.Optimizer, seen: np.ndarray, steps: int,
-                 online: OnlineConfig, block: int) -> list[float]:
-    rng = np.random.default_rng([online.seed, block])
-    T = min(online.seq_len, model.config.n_ctx, len(seen) - 1)
-    losses: list[float] = []
-    if T < 1:  # one byte seen: nothing to learn from yet
-        return losses
-    model.train()
-    for _ in range(steps):
-        starts = rng.integers(0, len(seen) - T, size=online.batch_size)
-        windows = torch.from_numpy(np.stack([seen[s : s + T + 1] for s in starts]).astype(np.int64))
-        logits = model(windows[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        losses.append(float(loss.detach()) / math.log(2))
-    model.eval()
-    return losses
-
-
-@dataclass(frozen=True)
-class PrequentialResult:
-    """An online code: the blob, and per block its bounds, coded bytes and ideal bits."""
-
-    blob: bytes
-    blocks: list[tuple[int, int]]
-    block_bytes: list[int]  # bytes of each block's coded stream
-    block_bits: list[float]  # ideal bits of each block
-
-    @property
-    def bits_per_byte(self) -> float:
-        n = self.blocks[-1][1] if self.blocks else 0
-        return 8 * len(self.blob) / n if n else 0.0
-
-
-def _online_model(config: TransformerConfig | str, online: OnlineConfig) -> tuple[ByteTransformer, torch.optim.Optimizer]:
-    model = build_model(config, seed=online.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=online.lr, betas=(0.9, 0.98))
-    return model, opt
-
-
-def _steps_for(block: tuple[int, int], online: OnlineConfig) -> int:
-    return math.ceil((block[1] - block[0]) / 1024 * online.steps_per_kib)
-
-
-def _online_params(config: TransformerConfig, online: OnlineConfig) -> dict[str, int]:
-    return {**_config_params(config), "first_block": online.first_block, "max_block": online.max_block,
-            "steps_per_kib_x1000": round(online.steps_per_kib * 1000), "batch_size": online.batch_size,
-            "seq_len": online.seq_len, "lr_x1e6": round(online.lr * 1e6), "seed": online.seed}
-
-
-def _online_from_params(p: dict[str, int]) -> tuple[TransformerConfig, OnlineConfig]:
-    return _config_from_params(p), OnlineConfig(
-        first_block=p["first_block"], max_block=p["max_block"], steps_per_kib=p["steps_per_kib_x1000"] / 1000,
-        batch_size=p["batch_size"], seq_len=p["seq_len"], lr=p["lr_x1e6"] / 1e6, seed=p["seed"])
-
-
-_BLOCK_HEAD = struct.Struct(">II")  # coded bytes of the block, CRC-32 of the weights after training on it
-BLOCK_HEADER_BYTES = _BLOCK_HEAD.size  # what each block of an online code adds to its coded stream
-
-
-def prequential_encode(data: bytes, config: TransformerConfig | str = "30k", online: OnlineConfig | None = None,
-                       *, progress: bool = False) -> PrequentialResult:
-    """Code ``data`` online: code a block, train on all bytes so far, code the next block, ...
-
-    The first block is coded by the untrained, seeded model. Nothing about the weights is sent
-    except a CRC-32 after each training round, which lets the decoder notice at once if its
-    training drifted from the encoder's (another machine's floats).
+    The header stores the model's shape, the first 64 bits of its
+    :func:`~scalingzip.nn.determinism.weights_checksum`, the probe CRC, the length and the CRC-32
+    of the data; the weights themselves are not stored. Data the model cannot compress (random
+    bytes cost a text model more than 8 bits each) is stored as it is instead (compressor
+    ``"stored"``), so nothing grows by more than the header.
     """
-    data = _check_bytes(data)
-    online = online or OnlineConfig()
-    model, opt = _online_model(config, online)
-    blocks = _blocks(len(data), online)
-    flat = np.frombuffer(data, dtype=np.uint8)
-    payload, sizes, bits = bytearray(), [], []
-    with _one_thread(), tqdm(total=len(data), unit="B", unit_scale=True, disable=not progress, desc="online") as bar:
-        for b, (s, e) in enumerate(blocks):
-            coded = lm_encode(model, data[s:e])
-            if e < len(data):
-                _train_round(model, opt, flat[:e], _steps_for((s, e), online), online, b)
-            payload += _BLOCK_HEAD.pack(len(coded.stream), _params_crc(model)) + coded.stream
-            sizes.append(len(coded.stream))
-            bits.append(coded.ideal_bits)
-            bar.update(e - s)
-    blob = container.pack("lm-online", _online_params(model.config, online), data, bytes(payload))
-    return PrequentialResult(blob, blocks, sizes, bits)
+    return compress(data, "lm", model=model, fallback=True, progress=progress)
 
 
-def prequential_decode(blob: bytes, *, progress: bool = False) -> bytes:
-    """Invert :func:`prequential_encode` by replaying its training; the blob says how."""
-    header = container.unpack(blob)
-    if header.model != "lm-online":
-        raise ValueError(f"this blob was made by the {header.model!r} model, not online language-model coding")
-    try:
-        config, online = _online_from_params(header.params)
-    except (KeyError, ValueError, TypeError) as err:
-        raise ValueError(f"corrupt header: the online-coding parameters are invalid ({err})") from None
-    model, opt = _online_model(config, online)
-    out = bytearray()
-    payload, at = header.payload, 0
-    with _one_thread(), tqdm(total=header.n, unit="B", unit_scale=True, disable=not progress, desc="online") as bar:
-        for b, (s, e) in enumerate(_blocks(header.n, online)):
-            if at + _BLOCK_HEAD.size > len(payload):
-                raise ValueError(f"payload is truncated: block {b} is missing")
-            size, crc = _BLOCK_HEAD.unpack_from(payload, at)
-            at += _BLOCK_HEAD.size
-            if at + size > len(payload):
-                raise ValueError(f"payload is truncated inside block {b}")
-            out += lm_decode(model, payload[at : at + size], e - s)
-            at += size
-            if e < header.n:
-                _train_round(model, opt, np.frombuffer(bytes(out), dtype=np.uint8), _steps_for((s, e), online), online, b)
-            if _params_crc(model) != crc:
-                raise ValueError(
-                    f"after block {b} the decoder's weights differ from the encoder's (CRC-32 mismatch): either the "
-                    "file is corrupt or this machine trains with different floating-point results (another CPU, "
-                    "PyTorch build or library). Decompress on a machine like the one that compressed it.")
-            bar.update(e - s)
-    if at != len(payload):
-        raise ValueError(f"payload has {len(payload) - at} byte(s) after the last block: corrupt or trailing data")
-    return container.check_output(bytes(out), header)
+def decompress_with_model(blob: bytes, model: ByteTransformer, *, progress: bool = False) -> bytes:
+    """Invert :func:`compress_with_model`; the model must be the one it was compressed with."""
+    name = read_header(blob).name
+    if name not in ("lm", "stored"):
+        raise ValueError(f"this blob was made by the {name!r} compressor, not a pretrained language model; "
+                         "use scalingzip.compressors.decompress")
+    return decompress(blob, model=_check_model(model), progress=progress)
+
+
+register(Compressor(
+    name="lm", takes="bytes", needs=("model",), decode_needs=("model",), encode=_encode, decode=_decode,
+    fields=tuple((k, 0) for k in (*SHAPE_FIELDS, "model_sha_hi", "model_sha_lo", "probe_crc")),
+    description="a pretrained byte-level transformer (needs model=, a ByteTransformer or its file from train-lm)"))

@@ -1,26 +1,21 @@
-"""Autoregressive pixel models, and images coded exactly with them.
+"""Autoregressive pixel models: a network that predicts each pixel from the pixels before it.
 
-An image is coded pixel by pixel in raster order. For each pixel a model reads its *causal
-neighbourhood* (the pixels above it and to its left, already known to the decoder) and outputs a
-distribution over the pixel's grey levels; an arithmetic coder spends -log2 p(pixel) bits on it.
-This is the language-model compressor of chapter 3 with pixels for bytes, and the same scaling
-question applies: how the code length falls as the model grows.
+An image is read pixel by pixel in raster order. For each pixel a model reads its *causal
+neighbourhood* (the pixels above it and to its left, already known to a decoder) and outputs a
+distribution over the pixel's grey levels; -log2 p(pixel) is the pixel's ideal code length. This
+is the language model of chapter 3 with pixels for bytes, and the same scaling question applies:
+how the code length falls as the model grows.
 
 :class:`PixelModel` is a small multilayer perceptron on the neighbourhood values, an "outside the
 image" flag for each neighbour, and the pixel's row and column (one-hot): ``hidden=0`` is a
 linear softmax model, larger ``hidden`` widths and more layers give larger models.
-
-Coding is exact by construction: :func:`encode_images` and :func:`decode_images` run one loop,
-over pixel positions, with the whole batch of images at each position; the decoder computes each
-position's features from pixels it has already decoded, which equal the encoder's by induction,
-in the same batch shape, so the model's floats are the same bit for bit (on one machine, with one
-thread; see :mod:`scalingzip.compressors.lm` for why that matters). The probabilities go to constriction's
-range coder (:mod:`scalingzip.coding.constriction_coder`).
+:func:`train_pixel_model` trains it by maximum likelihood; :func:`image_code_length_bits` is the
+ideal code length of a batch of images, and :func:`pixel_probabilities` the distribution at one
+position, which the exact coder of :mod:`scalingzip.compressors.images` codes with.
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -29,23 +24,15 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from scalingzip.compressors.lm import _one_thread  # the coder's floats must not depend on the thread count
-from scalingzip.compressors.lm import weights_checksum
+from scalingzip.coding.context import check_images
 
 __all__ = [
     "PixelModel",
     "PixelModelConfig",
     "causal_offsets",
-    "compress_images",
-    "context_decode",
-    "context_encode",
-    "decode_images",
-    "decompress_images",
-    "encode_images",
     "image_code_length_bits",
-    "med_predict",
-    "model_checksum",
     "neighbourhood_features",
+    "pixel_probabilities",
     "train_pixel_model",
 ]
 
@@ -63,15 +50,6 @@ def causal_offsets(radius: int) -> list[tuple[int, int]]:
     return above + [(0, dx) for dx in range(-radius, 0)]
 
 
-def _check_images(images: np.ndarray, levels: int) -> np.ndarray:
-    a = np.asarray(images)
-    if a.ndim != 3 or not np.issubdtype(a.dtype, np.integer):
-        raise ValueError(f"images must be an integer array of shape (n, height, width); got {a.dtype} {a.shape}")
-    if a.size and (a.min() < 0 or a.max() >= levels):
-        raise ValueError(f"pixel values must lie in 0..{levels - 1}; got {a.min()}..{a.max()}")
-    return a.astype(np.int64)
-
-
 def neighbourhood_features(images: np.ndarray, levels: int, radius: int,
                            positions: np.ndarray | None = None) -> torch.Tensor:
     """Features of every pixel (or of the pixels at ``positions``, raster indices) of every image.
@@ -83,7 +61,7 @@ def neighbourhood_features(images: np.ndarray, levels: int, radius: int,
     Returns:
         ``(n, n_positions, n_features)`` float32 tensor.
     """
-    a = _check_images(images, levels)
+    a = check_images(images, levels)
     n, H, W = a.shape
     offsets = causal_offsets(radius)
     pos = np.arange(H * W) if positions is None else np.asarray(positions)
@@ -159,7 +137,7 @@ def train_pixel_model(model: PixelModel, images: np.ndarray, *, steps: int = 300
     if steps < 1 or batch_size < 1 or not lr > 0:
         raise ValueError("steps and batch_size must be >= 1 and lr positive")
     c = model.config
-    a = _check_images(images, c.levels)
+    a = check_images(images, c.levels)
     if a.shape[1:] != (c.height, c.width):
         raise ValueError(f"images are {a.shape[1:]}, the model expects {(c.height, c.width)}")
     feats = neighbourhood_features(a, c.levels, c.radius)  # (n, HW, F)
@@ -181,7 +159,9 @@ def train_pixel_model(model: PixelModel, images: np.ndarray, *, steps: int = 300
 
 
 @torch.no_grad()
-def _probabilities(model: PixelModel, images: np.ndarray, position: int) -> np.ndarray:
+def pixel_probabilities(model: PixelModel, images: np.ndarray, position: int) -> np.ndarray:
+    """The model's distribution of the pixel at raster index ``position`` of every image, from the
+    pixels before it: ``(n, levels)`` float64, the probabilities the exact coder uses."""
     c = model.config
     feats = neighbourhood_features(images, c.levels, c.radius, positions=np.array([position]))
     return torch.softmax(model(feats[:, 0]).double(), dim=-1).numpy()  # (n, levels)
@@ -191,210 +171,7 @@ def _probabilities(model: PixelModel, images: np.ndarray, position: int) -> np.n
 def image_code_length_bits(model: PixelModel, images: np.ndarray) -> float:
     """Ideal code length of ``images`` under the model, in bits (what the coder achieves, +~32 bits)."""
     c = model.config
-    a = _check_images(images, c.levels)
+    a = check_images(images, c.levels)
     logp = torch.log_softmax(model(neighbourhood_features(a, c.levels, c.radius)).double(), dim=-1)
     picked = logp.gather(-1, torch.from_numpy(a.reshape(len(a), -1, 1)))
     return float(-picked.sum() / LN2)
-
-
-def encode_images(model: PixelModel, images: np.ndarray) -> bytes:
-    """Code a batch of images exactly; returns constriction's stream as bytes."""
-    import constriction
-
-    c = model.config
-    a = _check_images(images, c.levels)
-    if a.shape[1:] != (c.height, c.width):
-        raise ValueError(f"images are {a.shape[1:]}, the model expects {(c.height, c.width)}")
-    encoder = constriction.stream.queue.RangeEncoder()
-    family = constriction.stream.model.Categorical(perfect=False)
-    flat = a.reshape(len(a), -1)
-    model.eval()
-    with _one_thread():
-        for t in range(c.height * c.width):
-            encoder.encode(flat[:, t].astype(np.int32), family, _probabilities(model, a, t))
-    return encoder.get_compressed().astype("<u4").tobytes()
-
-
-def decode_images(model: PixelModel, stream: bytes, n: int) -> np.ndarray:
-    """Decode ``n`` images coded by :func:`encode_images` with the same model.
-
-    Raises:
-        ValueError: for a stream that is not whole 32-bit words, runs out, or has words left over.
-    """
-    import constriction
-
-    c = model.config
-    if not isinstance(stream, (bytes, bytearray)) or len(stream) % 4:
-        raise ValueError("stream must be bytes of whole 32-bit words: it is truncated or corrupt")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n must be a non-negative int; got {n!r}")
-    out = np.zeros((int(n), c.height, c.width), dtype=np.int64)
-    decoder = constriction.stream.queue.RangeDecoder(np.frombuffer(bytes(stream), dtype="<u4").astype(np.uint32))
-    family = constriction.stream.model.Categorical(perfect=False)
-    model.eval()
-    try:
-        with _one_thread():
-            for t in range(c.height * c.width):
-                symbols = decoder.decode(family, _probabilities(model, out, t))
-                out[:, t // c.width, t % c.width] = symbols
-    except (ValueError, AssertionError, RuntimeError) as err:
-        raise ValueError(f"stream is truncated or corrupt: the range decoder failed ({err})") from None
-    if not decoder.maybe_exhausted():
-        raise ValueError("stream has words left after the last pixel: it is corrupt or has trailing data")
-    return out
-
-
-# --- the container: images coded by a pixel model, with checksums ------------------------------
-
-def model_checksum(model: PixelModel) -> str:
-    """SHA-256 (hex) of the model's shape and every parameter's bytes, in a fixed order."""
-    if not isinstance(model, PixelModel):
-        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
-    return weights_checksum(model)
-
-
-_SHAPE_FIELDS = ("levels", "height", "width", "radius", "hidden", "layers")
-
-
-def compress_images(model: PixelModel, images: np.ndarray) -> bytes:
-    """Code ``images`` with ``model`` into the ``SZIP`` container (model name ``"pixels"``).
-
-    The header stores the model's shape and the first 64 bits of :func:`model_checksum` (the
-    weights themselves are not stored), the number of pixels and the CRC-32 of the images as
-    uint8 bytes in raster order, so :func:`decompress_images` refuses another model and detects
-    a damaged payload instead of returning wrong pixels.
-    """
-    from scalingzip.coding import container
-
-    if not isinstance(model, PixelModel):
-        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
-    c = model.config
-    if c.levels > 256:
-        raise ValueError(f"the container stores pixels as bytes: at most 256 levels, the model has {c.levels}")
-    a = _check_images(images, c.levels)
-    if a.shape[1:] != (c.height, c.width):
-        raise ValueError(f"images are {a.shape[1:]}, the model expects {(c.height, c.width)}")
-    digest = model_checksum(model)
-    params = {**{k: getattr(c, k) for k in _SHAPE_FIELDS},
-              "model_sha_hi": int(digest[:8], 16), "model_sha_lo": int(digest[8:16], 16)}
-    return container.pack("pixels", params, a.astype(np.uint8).tobytes(), encode_images(model, a))
-
-
-def decompress_images(blob: bytes, model: PixelModel) -> np.ndarray:
-    """Invert :func:`compress_images` with the model the images were coded with.
-
-    Raises:
-        ValueError: for a blob of another format or model, a model of another shape or with other
-            weights, or a damaged blob (the container's checks, the range decoder's, and the
-            CRC-32 of the decoded pixels).
-    """
-    from scalingzip.coding import container
-
-    if not isinstance(model, PixelModel):
-        raise TypeError(f"model must be a PixelModel; got {type(model).__name__}")
-    header = container.unpack(blob)
-    if header.model != "pixels":
-        raise ValueError(f"this blob was made by the {header.model!r} model, not a pixel model")
-    c = model.config
-    stored = {k: header.params[k] for k in _SHAPE_FIELDS}
-    if stored != {k: getattr(c, k) for k in _SHAPE_FIELDS}:
-        raise ValueError(f"these images were coded by a pixel model of shape {stored}, not {c}")
-    digest = model_checksum(model)
-    if (int(digest[:8], 16), int(digest[8:16], 16)) != (header.params["model_sha_hi"], header.params["model_sha_lo"]):
-        raise ValueError("the model's checksum differs from the one the images were coded with: same shape, "
-                         "other weights; pass the model they were coded with")
-    per_image = c.height * c.width
-    if header.n % per_image:
-        raise ValueError(f"header says {header.n} pixels, not a whole number of {c.height}x{c.width} images")
-    images = decode_images(model, header.payload, header.n // per_image)
-    container.check_output(images.astype(np.uint8).tobytes(), header)
-    return images
-
-
-# --- a classical baseline: predict, pick a context, code the residual adaptively ------------------
-
-ACTIVITY_THRESHOLDS = (0, 1, 3, 7, 15, 31, 63)  # local activity bins (8 contexts), as fractions of 255
-
-
-def med_predict(w: int, n: int, nw: int) -> int:
-    """The median edge detector of LOCO-I / JPEG-LS: the west or north neighbour at an edge, else
-    the plane through the three neighbours (``w + n - nw``)."""
-    if nw >= max(w, n):
-        return min(w, n)
-    if nw <= min(w, n):
-        return max(w, n)
-    return w + n - nw
-
-
-def _thresholds(levels: int) -> list[int]:
-    return [round(t * (levels - 1) / 255) for t in ACTIVITY_THRESHOLDS]
-
-
-def _walk_context_coder(images: np.ndarray, levels: int, code) -> None:
-    """Visit every pixel of every image in raster order; ``code(i, r, c, pred, ctx)`` codes it.
-
-    Neighbours outside the image count as 0 (NE beyond the last column: the north pixel). The
-    context is the bin of the local activity ``|w - nw| + |nw - n| + |n - ne|``.
-    """
-    thresholds = _thresholds(levels)
-    n_img, H, W = images.shape
-    for i in range(n_img):
-        img = images[i]
-        for r in range(H):
-            above = img[r - 1] if r else None
-            row = img[r]
-            for c in range(W):
-                w = int(row[c - 1]) if c else 0
-                if above is None:
-                    n = nw = ne = 0
-                else:
-                    n = int(above[c])
-                    nw = int(above[c - 1]) if c else 0
-                    ne = int(above[c + 1]) if c + 1 < W else n
-                activity = abs(w - nw) + abs(nw - n) + abs(n - ne)
-                ctx = bisect.bisect_right(thresholds, activity) - 1 if activity else 0
-                code(i, r, c, med_predict(w, n, nw), ctx)
-
-
-def context_encode(images: np.ndarray, levels: int) -> bytes:
-    """Code images with MED prediction, 8 activity contexts and an adaptive arithmetic coder per
-    context (the course's coder, :class:`~scalingzip.coding.adaptive.AdaptiveModel`): a LOCO-I-like
-    classical image coder, with nothing learned in advance. The residual ``(x - pred) mod levels``
-    is the symbol. Decode with :func:`context_decode`."""
-    from scalingzip.coding.arithmetic import ArithmeticEncoder
-    from scalingzip.coding.adaptive import AdaptiveModel
-
-    a = _check_images(images, levels)
-    models = [AdaptiveModel(levels) for _ in ACTIVITY_THRESHOLDS]
-    encoder = ArithmeticEncoder()
-
-    def code(i: int, r: int, c: int, pred: int, ctx: int) -> None:
-        models[ctx].encode((int(a[i, r, c]) - pred) % levels, encoder)
-
-    _walk_context_coder(a, levels, code)
-    return encoder.finish()
-
-
-def context_decode(stream: bytes, shape: tuple[int, int, int], levels: int) -> np.ndarray:
-    """Decode ``shape = (n, height, width)`` images coded by :func:`context_encode`.
-
-    Raises:
-        ValueError: for a stream that is corrupt, truncated or has trailing bytes.
-    """
-    from scalingzip.coding.arithmetic import ArithmeticDecoder
-    from scalingzip.coding.adaptive import AdaptiveModel
-
-    if len(shape) != 3 or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 0 for s in shape):
-        raise ValueError(f"shape must be (n, height, width) of non-negative ints; got {shape!r}")
-    if not isinstance(levels, int) or levels < 2:
-        raise ValueError(f"levels must be an int >= 2; got {levels!r}")
-    out = np.zeros(tuple(int(s) for s in shape), dtype=np.int64)
-    models = [AdaptiveModel(levels) for _ in ACTIVITY_THRESHOLDS]
-    decoder = ArithmeticDecoder(stream)
-
-    def code(i: int, r: int, c: int, pred: int, ctx: int) -> None:
-        out[i, r, c] = (models[ctx].decode(decoder) + pred) % levels
-
-    _walk_context_coder(out, levels, code)
-    decoder.finish()
-    return out

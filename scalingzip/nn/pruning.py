@@ -1,8 +1,9 @@
-"""Pruning, sparsity and quantisation of networks, and the length of a network's own code.
+"""Pruning, sparsity and quantisation of networks: how the first part of a two-part code is made shorter.
 
 A trained network is the first part of a two-part code (chapter 3): to use it as a compressor,
 the receiver needs its weights. This module makes that part shorter, in the order of Han et al.'s
-Deep Compression pipeline, and measures the result as a real size:
+Deep Compression pipeline; :mod:`scalingzip.compressors.weights` codes the result exactly and
+measures it as a real size:
 
 * **Pruning** sets weights to zero through masks (:mod:`torch.nn.utils.prune`'s
   reparametrisation, ``weight = weight_orig * weight_mask``, so a masked weight stays zero while
@@ -15,13 +16,9 @@ Deep Compression pipeline, and measures the result as a real size:
 * **Quantisation** maps the surviving weights to a small codebook: evenly spaced levels
   (:func:`quantize_uniform`) or the centroids of one-dimensional k-means (:func:`quantize_kmeans`,
   initialised linearly, as Han et al. found best).
-* **Coding**: :func:`encode_weights` writes the positions of the nonzero weights (an adaptive
-  binary arithmetic code of each layer's mask) and their codebook indices (an adaptive code over
-  the codebook) with the course's coder, the codebooks and the remaining parameters (biases) as
-  float32, inside the ``SZIP`` container with a CRC-32 of the decoded weights.
-  :func:`decode_weights` inverts it into a copy of a template network, and
-  :func:`model_code_length_bits` is the length of that code in bits, next to
-  :func:`float32_bits`, the size of the weights stored plainly.
+* **Coding** is :mod:`scalingzip.compressors.weights`: :func:`layer_weights` and
+  :func:`plain_parameters` are what it reads, each layer's masked weights and every other
+  parameter.
 
 Only the weights of ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` layers are pruned and
 quantised; biases and every other parameter are kept exactly.
@@ -40,7 +37,6 @@ References:
 from __future__ import annotations
 
 import copy
-import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,13 +49,11 @@ __all__ = [
     "PRUNABLE",
     "QuantizedWeights",
     "clone",
-    "decode_weights",
-    "encode_weights",
-    "float32_bits",
     "gradual_sparsity",
+    "layer_weights",
     "magnitude_prune",
     "masks",
-    "model_code_length_bits",
+    "plain_parameters",
     "prunable_layers",
     "prune_units",
     "quantize_kmeans",
@@ -437,13 +431,9 @@ def quantize_kmeans(values: np.ndarray, bits: int, *, iterations: int = 50) -> Q
     return QuantizedWeights(np.searchsorted(edges, v).astype(np.int64), codebook)
 
 
-# --- the network's own code ---------------------------------------------------------------------
+# --- what a code of the network reads ------------------------------------------------------------
 
-_METHODS = {"float32": 0, "uniform": 1, "kmeans": 2}
-_MAX_CODEBOOK_BITS = 12
-
-
-def _plain_parameters(model: nn.Module) -> list[torch.Tensor]:
+def plain_parameters(model: nn.Module) -> list[torch.Tensor]:
     """Every parameter that is not a prunable layer's weight, in a fixed order (biases, norms, ...)."""
     skip = set()
     for m in prunable_layers(model).values():
@@ -461,149 +451,7 @@ def _plain_parameters(model: nn.Module) -> list[torch.Tensor]:
     return out
 
 
-def _layer_weights(model: nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
+def layer_weights(model: nn.Module) -> list[tuple[np.ndarray, np.ndarray]]:
     """(flat float32 weights, flat bool mask) of each prunable layer, weights already masked."""
     return [(_current(m).cpu().numpy().astype(np.float32).reshape(-1),
              _mask(m).detach().cpu().numpy().reshape(-1) != 0) for m in prunable_layers(model).values()]
-
-
-def encode_weights(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -> bytes:
-    """Code a network's weights: masks, quantised nonzero weights, codebooks and the other parameters.
-
-    Per prunable layer: the mask as an adaptive binary arithmetic code; the kept weights quantised
-    per layer with ``method`` (``"kmeans"``, ``"uniform"``, or ``"float32"``: stored exactly, 32 bits
-    each) to ``2**bits`` levels and their indices as an adaptive arithmetic code; the codebook as
-    float32. Every other parameter as float32. The whole goes into the ``SZIP`` container (model
-    ``"weights"``) with the CRC-32 of the decoded parameters, so a damaged blob is refused.
-
-    The weights :func:`decode_weights` returns are the quantised ones: quantisation is lossy, the
-    coding after it is not.
-    """
-    from scalingzip.coding import container
-    from scalingzip.coding.arithmetic import ArithmeticEncoder
-    from scalingzip.coding.adaptive import AdaptiveModel
-
-    if method not in _METHODS:
-        raise ValueError(f"method must be one of {', '.join(_METHODS)}; got {method!r}")
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= _MAX_CODEBOOK_BITS:
-        raise ValueError(f"bits must be an int from 1 to {_MAX_CODEBOOK_BITS}; got {bits!r}")
-    encoder = ArithmeticEncoder()
-    side = bytearray()
-    decoded = []
-    for weights, keep in _layer_weights(model):
-        mask_model = AdaptiveModel(2)
-        for bit in keep:
-            mask_model.encode(int(bit), encoder)
-        kept = weights[keep]
-        if method == "float32" or kept.size == 0:
-            side += kept.astype("<f4").tobytes()
-            values = kept
-        else:
-            q = (quantize_kmeans if method == "kmeans" else quantize_uniform)(kept, bits)
-            used = np.unique(q.indices)  # store only the levels in use: every stored byte matters
-            codebook, indices = q.codebook[used], np.searchsorted(used, q.indices)
-            side += struct.pack(">H", len(codebook)) + codebook.astype("<f4").tobytes()
-            index_model = AdaptiveModel(len(codebook))
-            for i in indices:
-                index_model.encode(int(i), encoder)
-            values = codebook[indices]
-        full = np.zeros_like(weights)
-        full[keep] = values
-        decoded.append(full)
-    for p in _plain_parameters(model):
-        raw = p.cpu().numpy().astype("<f4").reshape(-1)
-        side += raw.tobytes()
-        decoded.append(raw)
-    stream = encoder.finish()
-    payload = struct.pack(">Q", len(side)) + bytes(side) + stream
-    params = {"method": _METHODS[method], "bits": bits, "n_layers": len(prunable_layers(model)),
-              "n_params": sum(d.size for d in decoded)}
-    return container.pack("weights", params, np.concatenate(decoded).astype("<f4").tobytes(), payload)
-
-
-def decode_weights(blob: bytes, template: nn.Module) -> nn.Module:
-    """A copy of ``template`` (same architecture) holding the weights coded in ``blob``.
-
-    The copy has no pruning reparametrisation: pruned weights are plain zeros.
-
-    Raises:
-        ValueError: for a blob that is not a weights code, does not fit the template's
-            architecture, or is damaged (the container's checks and the CRC of the decoded weights).
-    """
-    from scalingzip.coding import container
-    from scalingzip.coding.arithmetic import ArithmeticDecoder
-    from scalingzip.coding.adaptive import AdaptiveModel
-
-    header = container.unpack(blob)
-    if header.model != "weights":
-        raise ValueError(f"this blob was made by the {header.model!r} model, not encode_weights")
-    out = clone(template)
-    for m in prunable_layers(out).values():
-        for name in ("weight", "bias"):
-            if hasattr(m, name + "_mask"):
-                prune.remove(m, name)
-    layers = list(prunable_layers(out).values())
-    plain = _plain_parameters(out)
-    n_params = sum(m.weight.numel() for m in layers) + sum(p.numel() for p in plain)
-    method = {v: k for k, v in _METHODS.items()}.get(header.params["method"])
-    if method is None or header.params["n_layers"] != len(layers) or header.params["n_params"] != n_params:
-        raise ValueError("the blob does not fit this template: another architecture, or a damaged header")
-    payload = header.payload
-    try:
-        (n_side,) = struct.unpack(">Q", payload[:8])
-        side, stream = memoryview(payload[8:8 + n_side]), payload[8 + n_side:]
-        if len(side) != n_side:
-            raise ValueError("truncated side information")
-        decoder = ArithmeticDecoder(stream)
-        pos = 0
-
-        def take(n_bytes: int) -> bytes:
-            nonlocal pos
-            if pos + n_bytes > len(side):
-                raise ValueError("truncated side information")
-            chunk = bytes(side[pos:pos + n_bytes])
-            pos += n_bytes
-            return chunk
-
-        decoded = []
-        with torch.no_grad():
-            for m in layers:
-                n = m.weight.numel()
-                mask_model = AdaptiveModel(2)
-                keep = np.array([mask_model.decode(decoder) for _ in range(n)], dtype=bool)
-                n_kept = int(keep.sum())
-                if method == "float32" or n_kept == 0:
-                    values = np.frombuffer(take(4 * n_kept), dtype="<f4")
-                else:
-                    (k,) = struct.unpack(">H", take(2))
-                    if not 1 <= k <= 2 ** _MAX_CODEBOOK_BITS:
-                        raise ValueError("codebook size out of range")
-                    codebook = np.frombuffer(take(4 * k), dtype="<f4")
-                    index_model = AdaptiveModel(k)
-                    values = codebook[[index_model.decode(decoder) for _ in range(n_kept)]]
-                full = np.zeros(n, dtype=np.float32)
-                full[keep] = values
-                m.weight.copy_(torch.from_numpy(full).reshape(m.weight.shape))
-                decoded.append(full)
-            for p in plain:
-                raw = np.frombuffer(take(4 * p.numel()), dtype="<f4")
-                p.copy_(torch.from_numpy(raw.copy()).reshape(p.shape))
-                decoded.append(raw)
-        decoder.finish()
-        if pos != len(side):
-            raise ValueError("side information has bytes left over")
-    except (ValueError, IndexError, struct.error) as err:
-        raise ValueError(f"the weights blob is corrupt: {err}") from None
-    container.check_output(np.concatenate(decoded).astype("<f4").tobytes(), header)
-    return out
-
-
-def model_code_length_bits(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -> int:
-    """Length in bits of :func:`encode_weights`'s code for ``model``: a real size, header included."""
-    return 8 * len(encode_weights(model, method=method, bits=bits))
-
-
-def float32_bits(model: nn.Module) -> int:
-    """Size of every parameter stored plainly as float32, in bits (pruned weights count too)."""
-    return 32 * sum(m.weight.numel() for m in prunable_layers(model).values()) + 32 * sum(
-        p.numel() for p in _plain_parameters(model))

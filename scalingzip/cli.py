@@ -38,8 +38,8 @@ import time
 from pathlib import Path
 
 __all__ = ["DEFAULT_ASSIGNMENTS", "DEFAULT_LABS", "DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands",
-           "assign_labs", "compress_file", "decompress_file", "grade_submissions", "list_modes", "pretrain_config", "run",
-           "run_study", "train_lm"]
+           "assign_labs", "compress_file", "decompress_file", "grade_submissions", "list_modes", "pretrain_config",
+           "run", "run_study", "train_lm"]
 
 DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
 DEFAULT_RESULTS = Path("results")  # a study's records go to DEFAULT_RESULTS / study name

@@ -13,10 +13,11 @@ it is printed. The texts:
 * any ``--file PATH`` given.
 
 A compressor that needs a model (``lm``) gets the model of ``python -m scalingzip train-lm``
-(``--model``, default ``models/lm-python-docs.pt``), and is skipped without one. ``lm-online`` (a transformer learning while it codes) runs
-only with ``--online-lm``, on the first text only, because it is slow. As in ``compress``, a
-file a compressor cannot make shorter is stored as it is. Timings exclude the one-time loading of
-the compiled context-mixing loop (about a second), done before timing.
+(``--model``, default ``models/lm-python-docs.pt``), and is skipped without one. ``lm-online``
+(a transformer learning while it codes) runs only with ``--online-lm``, on the first text only,
+because it is slow. As in ``compress``, a file a compressor cannot make shorter is stored as it
+is. Timings exclude the one-time loading of the compiled context-mixing loop (about a second),
+done before timing.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = {name: c for name, c in registered(takes="bytes").items() if name != "lm-online" or args.online_lm}
     for name, c in chosen.items():
         if any(needs.get(k) is None for k in c.needs):
-            print(f"{name} skipped: it needs {', '.join(c.needs)} (make it with: python -m scalingzip train-lm {args.model})")
+            print(f"{name} skipped: it needs {', '.join(c.needs)} "
+                  f"(make it with: python -m scalingzip train-lm {args.model})")
     compress(b"warm-up", "mixing")  # load the compiled loop before timing
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"PyTorch {torch.__version__} on 1 thread")

@@ -10,7 +10,7 @@ from scalingzip.coding import container
 from scalingzip.compressors import compress, decompress
 from scalingzip.compressors import weights as W
 from scalingzip.nn import pruning as P
-from scalingzip.studies.cv import build_classifier
+from scalingzip.nn.classifiers import build_classifier
 
 X = torch.randn(16, 1, 8, 8, generator=torch.Generator().manual_seed(1))
 Y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(2))

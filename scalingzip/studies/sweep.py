@@ -55,6 +55,8 @@ from typing import Any, Protocol
 import torch
 from tqdm import tqdm
 
+from scalingzip.nn.determinism import one_thread
+
 __all__ = [
     "SCHEMA",
     "Record",
@@ -236,14 +238,10 @@ def run(config: RunConfig, *, device: str | torch.device = "auto", threads: int 
 
     key = config_key(config)
     dev = resolve_device(device)
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with one_thread(threads):
         start = time.perf_counter()
         metrics = config.execute(dev)
         wall = time.perf_counter() - start
-    finally:
-        torch.set_num_threads(before)
     json.dumps(metrics)  # fail here, not when saving, if a metric is not JSON
     return Record(key=key, config=config, metrics=metrics, wall_seconds=round(wall, 3), device=dev.type,
                   threads=threads,

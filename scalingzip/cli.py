@@ -1,5 +1,5 @@
-"""The ``compress``, ``decompress``, ``train-lm``, ``sweep``, ``assign`` and ``grade`` commands of
-``python -m scalingzip``.
+"""The command line, ``python -m scalingzip`` (:func:`main`): ``compress``, ``decompress``,
+``train-lm``, ``sweep``, ``assign``, ``grade`` and ``bench`` (the tables of :mod:`scalingzip.benchmarks`).
 
 Modes of ``compress`` are the compressors of bytes in the registry of :mod:`scalingzip.compressors`
 (``compress --list`` prints them; the file records which one, so ``decompress`` needs no mode):
@@ -31,6 +31,7 @@ written to a temporary name and moved into place only when everything checked ou
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import tempfile
@@ -451,3 +452,35 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(line)
     return 0
+
+
+# benchmark name -> module under scalingzip.benchmarks exposing ``main(argv) -> int``
+BENCHMARKS = {
+    "coding": ("coding", "throughput of the arithmetic coders and bits per byte of every compressor on the course corpus"),
+    "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
+    "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scalingzip", description="The course's command line: compress and decompress files, train the lm mode's model, run studies, release and grade labs, benchmark.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    bench = sub.add_parser("bench", help="run a benchmark and print its table")
+    bench.add_argument("name", nargs="?", choices=sorted(BENCHMARKS), help="which benchmark")
+    bench.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    bench.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the benchmark")
+    args = parser.parse_args(argv)
+
+    if args.command == "bench":
+        if args.list or args.name is None:
+            for name, (_, doc) in sorted(BENCHMARKS.items()):
+                print(f"{name:10s} {doc}")
+            return 0
+        module_name, _ = BENCHMARKS[args.name]
+        module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")
+        return int(module.main(args.rest) or 0)
+    if args.command in ("compress", "decompress", "train-lm", "sweep", "assign", "grade"):
+        return run(args)
+    parser.error(f"unknown command {args.command!r}")  # argparse exits; kept for clarity
+    return 2

@@ -1,6 +1,17 @@
 """Settings shared by every test of the suite."""
 
+import os
+
 from hypothesis import settings
+
+# One thread per process. The suite runs two workers on two cores, and each starts processes of its
+# own (the book build's kernels, the kernels that grade the labs, the command line): with PyTorch's
+# and the BLAS libraries' default of one thread per core each, twice as many threads as cores fight
+# over the CPU and the run takes a fifth longer. Set before anything imports torch or NumPy, and
+# inherited by every subprocess. (No test depends on it: results that must not depend on the thread
+# count are computed on one thread anyway, see scalingzip.nn.determinism.)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
 # One Hypothesis profile for every property test: the same 50 examples on every run and machine
 # (derandomised, no example database written into the checkout) and no per-example deadline, since

@@ -241,7 +241,7 @@ def test_grades_csv_has_a_row_per_submission(tmp_path):
 
 
 def test_commands_refuse_what_they_cannot_do(tmp_path, capsys):
-    from scalingzip.__main__ import main
+    from scalingzip.cli import main
 
     assert main(["assign", "lab_nonexistent", "--out", str(tmp_path), "--quiet"]) == 1
     assert "not a lab master" in capsys.readouterr().err

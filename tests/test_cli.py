@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from scalingzip.__main__ import BENCHMARKS, main
+from scalingzip.cli import BENCHMARKS, main
 
 
 def test_bench_list_names_every_benchmark(capsys):

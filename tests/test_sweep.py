@@ -215,7 +215,7 @@ def test_rerunning_two_committed_runs_reproduces_their_loss():
 
 
 def test_the_sweep_command(tmp_path, capsys):
-    from scalingzip.__main__ import main
+    from scalingzip.cli import main
 
     assert main(["sweep", "nlp", "--dry-run", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -231,7 +231,7 @@ def test_the_sweep_command(tmp_path, capsys):
 def test_prune_deletes_only_records_outside_the_design(tmp_path, capsys):
     import shutil
 
-    from scalingzip.__main__ import main
+    from scalingzip.cli import main
 
     size_keys = [config_key(c) for c in nlp.study()["size"]]
     for key in size_keys:  # the size group, all recorded: running it again runs nothing
@@ -264,7 +264,7 @@ def test_every_study_is_registered_once_and_every_config_class_has_a_kind():
 
 
 def test_the_sweep_help_lists_every_registered_study(capsys):
-    from scalingzip.__main__ import main
+    from scalingzip.cli import main
     from scalingzip.studies import STUDIES
 
     with pytest.raises(SystemExit):

@@ -156,6 +156,7 @@ def test_local_processes_give_the_records_of_this_process(tmp_path):
     assert [r.metrics for r in pool] == [r.metrics for r in here]
 
 
+@pytest.mark.slow
 def test_the_dask_executor_gives_the_records_of_the_local_one(tmp_path):
     distributed = pytest.importorskip("distributed")
     configs = [tiny_run(steps=10), tiny_run(steps=10, seed=4), tiny_run(steps=14)]

@@ -87,7 +87,7 @@ import urllib.error as _urlerror  # noqa: E402
 import zipfile as _zipfile  # noqa: E402
 
 from scalingzip.data import downloads as _data  # noqa: E402
-from scalingzip.data import images as _images  # noqa: E402
+from scalingzip.data import vision as _vision  # noqa: E402
 
 
 def _fake_download(monkeypatch, tmp_path, payload: bytes, published: bytes | None = None):
@@ -243,11 +243,11 @@ def _fake_mnist(monkeypatch, tmp_path, tamper: str | None = None):
 def test_mnist_is_opt_in_md5_checked_and_then_read_offline(monkeypatch, tmp_path):
     arrays, asked = _fake_mnist(monkeypatch, tmp_path)
     with pytest.raises(FileNotFoundError, match=r"download\('mnist'\)"):
-        _images.load_mnist()
+        _vision.load_mnist()
     assert asked == []
     folder = _data.download("mnist")
     assert len(asked) == 4 and folder == tmp_path / "cache" / "mnist"
-    m = _images.load_mnist()
+    m = _vision.load_mnist()
     assert np.array_equal(m.x_train, arrays["train-images-idx3-ubyte.gz"]) and m.x_train.dtype == np.uint8
     assert np.array_equal(m.y_test, arrays["t10k-labels-idx1-ubyte.gz"]) and m.n_classes == 10
     _data.download("mnist")
@@ -260,9 +260,9 @@ def test_a_tampered_mnist_file_is_refused_and_not_saved(monkeypatch, tmp_path):
         _data.download("mnist")
     assert not (tmp_path / "cache" / "mnist" / "t10k-images-idx3-ubyte.gz").exists()
     with pytest.raises(ValueError, match="not an IDX file"):
-        _images._read_idx(b"\x00\x00\x09\x01" + bytes(8), "x", 1)
+        _vision._read_idx(b"\x00\x00\x09\x01" + bytes(8), "x", 1)
     with pytest.raises(ValueError, match="header says"):
-        _images._read_idx(_idx(np.zeros((3, 2)))[:-1], "x", 2)
+        _vision._read_idx(_idx(np.zeros((3, 2)))[:-1], "x", 2)
 
 
 def test_offline_mnist_download_says_so(monkeypatch, tmp_path):

@@ -76,6 +76,17 @@ def test_every_module_lives_in_a_subpackage_named_for_its_concept():
     assert not missing, f"the map in scalingzip/__init__.py does not describe: {missing}"
 
 
+def test_no_two_modules_share_a_name():
+    """One name per thing: a module's name says what it holds wherever it is imported from. (The
+    benchmarks are named for what they measure, so they are left out.)"""
+    seen: dict[str, list[str]] = {}
+    for path in modules():
+        if path.name != "__init__.py" and "benchmarks" not in path.parts:
+            seen.setdefault(path.stem, []).append(dotted(path))
+    shared = {name: where for name, where in seen.items() if len(where) > 1}
+    assert not shared, f"modules sharing a name: {shared}"
+
+
 @pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_imports_point_only_down_the_layers(path):
     here = room(dotted(path))

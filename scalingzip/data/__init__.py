@@ -3,7 +3,7 @@
 * :mod:`~scalingzip.data.text` - text corpora and their splits: ``load_text("python-docs")`` (a
   shipped snapshot of CPython's reference topics), ``"python-code"``, any file; ``split_bytes``;
   ``corpus_info``. The corpus files and their licence are in ``corpora/``.
-* :mod:`~scalingzip.data.images` - the digits, MNIST-1D, MNIST and sample photographs.
+* :mod:`~scalingzip.data.vision` - the vision chapter's data: the digits, MNIST-1D, MNIST, sample photographs.
 * :mod:`~scalingzip.data.downloads` - the two opt-in downloads (enwik8, MNIST), checksum-verified.
 * :mod:`~scalingzip.data.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
 * :mod:`~scalingzip.data.bpe` - byte-level byte-pair encoding: a tokenizer trained on bytes.
@@ -14,7 +14,7 @@ The loaders of the first three are importable from here: ``from scalingzip.data 
 """
 
 from scalingzip.data.downloads import DOWNLOADS, MNIST_FILES, MNIST_URL, Download, cache_dir, download
-from scalingzip.data.images import LabelledData, load_digits, load_mnist, load_mnist1d, load_sample_images
+from scalingzip.data.vision import LabelledData, load_digits, load_mnist, load_mnist1d, load_sample_images
 from scalingzip.data.text import (
     CORPORA,
     PYTHON_CODE_MODULES,

@@ -1,8 +1,10 @@
 """Data the course computes on, all offline: text corpora, images, synthetic sources, tokenizers.
 
-* :mod:`~scalingzip.data.text` - text corpora and their splits: ``load_text("python-docs")`` (a
-  shipped snapshot of CPython's reference topics), ``"python-code"``, any file; ``split_bytes``;
-  ``corpus_info``. The corpus files and their licence are in ``corpora/``.
+* :mod:`~scalingzip.data.text` - text corpora and their splits: ``load_text("cpython-docs")`` (11 MB
+  of CPython's documentation, :mod:`~scalingzip.data.cpython_docs`, split by document with
+  ``document_splits``), ``"python-docs"`` (a snapshot of CPython's reference topics),
+  ``"python-code"``, any file; ``split_bytes``; ``corpus_info``. The corpus files and their
+  licence are in ``corpora/``.
 * :mod:`~scalingzip.data.vision` - the vision chapter's data: the digits, MNIST-1D, MNIST, sample photographs.
 * :mod:`~scalingzip.data.downloads` - the two opt-in downloads (enwik8, MNIST), checksum-verified.
 * :mod:`~scalingzip.data.sources` - synthetic i.i.d. and Markov sources with exact entropy rates.
@@ -23,6 +25,7 @@ from scalingzip.data.text import (
     CorpusInfo,
     Splits,
     corpus_info,
+    document_splits,
     load_text,
     python_docs_from_stdlib,
     split_bytes,
@@ -42,6 +45,7 @@ __all__ = [
     "Splits",
     "cache_dir",
     "corpus_info",
+    "document_splits",
     "download",
     "load_digits",
     "load_mnist",

@@ -6,6 +6,9 @@
   CPython 3.11.7 (``scalingzip/data/corpora/python-docs.txt.xz``, with the PSF licence beside it), so
   the text, its splits and every number measured on it are the same under every Python; its
   SHA-256 is checked on every load.
+* ``"cpython-docs"``: the reStructuredText sources of CPython 3.11's documentation, 497
+  documents and 11 MB, with fixed splits by document (:func:`document_splits`); see
+  :mod:`scalingzip.data.cpython_docs`.
 * ``"python-code"``: the source of a fixed list of standard-library modules
   (:data:`PYTHON_CODE_MODULES`, about 680 KB of Python), joined in that order. It is read from
   the running interpreter's standard library, whose modules are edited between CPython releases,
@@ -26,12 +29,13 @@ import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
 
+from scalingzip.data import cpython_docs
 from scalingzip.data.downloads import DOWNLOADS, cache_dir, verify
 
-__all__ = ["CORPORA", "corpus_info", "CorpusInfo", "load_text", "PYTHON_CODE_MODULES", "python_docs_from_stdlib", "PYTHON_DOCS_SHA256", "PYTHON_DOCS_SNAPSHOT_VERSION", "split_bytes", "Splits"]
+__all__ = ["CORPORA", "corpus_info", "CorpusInfo", "document_splits", "load_text", "PYTHON_CODE_MODULES", "python_docs_from_stdlib", "PYTHON_DOCS_SHA256", "PYTHON_DOCS_SNAPSHOT_VERSION", "split_bytes", "Splits"]
 
 
-CORPORA = ("python-docs", "python-code")
+CORPORA = ("python-docs", "python-code", "cpython-docs")
 
 
 # Standard-library modules of "python-code", paths relative to the standard library, in order.
@@ -110,6 +114,8 @@ def load_text(name: str | os.PathLike) -> bytes:
         return _python_docs()
     if name == "python-code":
         return _python_code()
+    if name == "cpython-docs":
+        return b"".join(d.text for d in cpython_docs.load_documents())
     if isinstance(name, str) and name in DOWNLOADS:
         cached = cache_dir() / name
         if not cached.is_file():
@@ -132,18 +138,36 @@ class CorpusInfo:
     name: str
     n_bytes: int  # length in bytes
     sha256: str  # hex digest of the bytes
-    python_version: str  # the CPython release whose standard library supplied the text
+    python_version: str  # the CPython release whose standard library or documentation supplied the text
+    documents: int | None = None  # for a corpus of documents (cpython-docs), how many
+    licence: str = ""  # under what terms the text ships, and where the licence is
+
+
+_PSF = "PSF License Agreement (scalingzip/data/corpora/LICENSE-Python.txt)"
 
 
 def corpus_info(name: str) -> CorpusInfo:
-    """Describe a corpus: its size, checksum and the Python version it came from."""
+    """Describe a corpus: its size, checksum, documents, licence and the Python version it came from."""
     data = load_text(name)
+    documents = len(cpython_docs.load_documents()) if name == "cpython-docs" else None
+    version = {"python-docs": PYTHON_DOCS_SNAPSHOT_VERSION, "cpython-docs": cpython_docs.PYTHON_VERSION}
     return CorpusInfo(
         name=name,
         n_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        python_version=PYTHON_DOCS_SNAPSHOT_VERSION if name == "python-docs" else platform.python_version(),
+        python_version=version.get(name, platform.python_version()),
+        documents=documents,
+        licence=_PSF if name in CORPORA else "",
     )
+
+
+def document_splits(name: str = "cpython-docs") -> Splits:
+    """The fixed train / validation / test splits of a corpus of documents, each split its
+    documents joined in manifest order (no document is cut or shared between splits)."""
+    if name != "cpython-docs":
+        raise ValueError(f"{name!r} is not split by document; only 'cpython-docs' is (split_bytes cuts any text)")
+    docs = cpython_docs.load_documents()
+    return Splits(**{s: b"".join(d.text for d in docs if d.split == s) for s in cpython_docs.SPLITS})
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -459,6 +459,7 @@ BENCHMARKS = {
     "coding": ("coding", "throughput of the arithmetic coders and bits per byte of every compressor on the course corpus"),
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
     "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
+    "train": ("train", "training throughput of each transformer size on one core: bytes/s and FLOP/s (6N and full count)"),
 }
 
 

@@ -181,3 +181,9 @@ def test_the_modes_are_the_registrys_compressors_of_bytes(tmp_path, capsys):
     assert main(["compress", str(src), str(packed), "--mode", "ppm", "--quiet"]) == 0
     assert main(["decompress", str(packed), str(out)]) == 0 and out.read_bytes() == TEXT[:2000]
     assert "[ppm]" in capsys.readouterr().out
+
+
+def test_bench_train_prints_throughput_per_size(capsys):
+    assert main(["bench", "train", "--sizes", "1k", "--steps", "1", "--warmup", "0", "--batch", "2"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1k")]
+    assert len(rows) == 1 and int(rows[0][1].replace(",", "")) == 888 and float(rows[0][4]) > 0

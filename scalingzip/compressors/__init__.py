@@ -10,6 +10,8 @@ line, ``bench lm`` and chapter 8 list them from here. Which module holds which:
   exact coding, the stream layout).
 * :mod:`.online` - ``lm-online``: a transformer that learns while it codes (the prequential code).
 * :mod:`.model_files` - saving and loading a transformer with its checksum; the shipped model's path.
+* :mod:`.epoch` - one epoch of training in order, and the exact code of the stream it trained on:
+  the summed training loss is the file (for the single-epoch scaling study; not a file format).
 * :mod:`.images` - ``pixels``: images coded by a pretrained autoregressive pixel model.
 * :mod:`.weights` - ``weights``: a network's own weights (pruned, quantised) coded exactly.
 

@@ -5,7 +5,7 @@ coder turns those distributions into a code whose length is ``sum(-log2 p(x_t | 
 few bytes. This module does that for real, with three guarantees:
 
 * **The decoder sees exactly the encoder's probabilities, by construction.** Both sides run one
-  function, :func:`_walk`, which feeds the same tokens through the same incremental computation
+  function, :func:`walk_streams`, which feeds the same tokens through the same incremental computation
   (a key/value cache) in the same batch shapes on one CPU thread
   (:func:`~scalingzip.nn.determinism.one_thread`). The encoder reads each next byte from the
   data, the decoder from the coded stream; nothing else differs. Floating point is then
@@ -68,6 +68,7 @@ __all__ = [
     "shape_fields",
     "shape_from_fields",
     "stream_layout",
+    "walk_streams",
 ]
 
 START_BYTE = 10  # every stream is read as if it followed a newline
@@ -177,7 +178,7 @@ Chooser = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 
 
 @torch.inference_mode()
-def _walk(model: ByteTransformer, layout: StreamLayout, seq: np.ndarray, choose: Chooser,
+def walk_streams(model: ByteTransformer, layout: StreamLayout, seq: np.ndarray, choose: Chooser,
           progress: tqdm | None = None) -> None:
     """Visit every position of every stream in coding order; ``choose`` supplies each next byte.
 
@@ -319,7 +320,7 @@ def lm_encode(model: ByteTransformer, data: bytes, *, progress: bool = False) ->
         return symbols
 
     with one_thread(), tqdm(total=len(data), unit="B", unit_scale=True, disable=not progress, desc="encode") as bar:
-        _walk(model, layout, seq, choose, bar)
+        walk_streams(model, layout, seq, choose, bar)
     return LMStream(encoder.get_compressed().astype("<u4").tobytes(), layout, ideal[0])
 
 
@@ -348,7 +349,7 @@ def lm_decode(model: ByteTransformer, stream: bytes, n: int, *, progress: bool =
 
     try:
         with one_thread(), tqdm(total=int(n), unit="B", unit_scale=True, disable=not progress, desc="decode") as bar:
-            _walk(model, layout, seq, choose, bar)
+            walk_streams(model, layout, seq, choose, bar)
     except (ValueError, AssertionError, RuntimeError) as err:
         raise ValueError(f"stream is truncated or corrupt: the range decoder failed ({err})") from None
     if not decoder.maybe_exhausted():
@@ -369,7 +370,7 @@ def _probe_crc(model: ByteTransformer) -> int:
         return truth[active, pos]
 
     with one_thread():
-        _walk(model, layout, seq, choose)
+        walk_streams(model, layout, seq, choose)
     return crc[0]
 
 

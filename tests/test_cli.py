@@ -187,3 +187,9 @@ def test_bench_train_prints_throughput_per_size(capsys):
     assert main(["bench", "train", "--sizes", "1k", "--steps", "1", "--warmup", "0", "--batch", "2"]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1k")]
     assert len(rows) == 1 and int(rows[0][1].replace(",", "")) == 888 and float(rows[0][4]) > 0
+
+
+def test_bench_scaling_takes_one_source_of_points(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "scaling", "--data", "points.csv", "--digitised"])
+    assert exit_info.value.code == 2 and "not both" in capsys.readouterr().err

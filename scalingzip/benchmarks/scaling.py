@@ -10,8 +10,9 @@ busy machine OpenBLAS threads can slow SciPy's many small calls several-fold, wh
 
 ``--data PATH`` fits a CSV with columns ``Model Size`` (N), ``Training FLOP`` (C) and ``loss``
 instead, with D = C / (6 N); the ``--drop-highest`` highest-loss rows are removed first (5, as
-Besiroglu et al. do with the points digitised from Hoffmann et al.'s Fig. 4). The course ships
-no such file: pass your own.
+Besiroglu et al. do with the points digitised from Hoffmann et al.'s Fig. 4). ``--digitised``
+fits the course's own digitisation of that figure (:func:`scalingzip.scaling.load_chinchilla_points`,
+which chapter 4 refits), with the same rows dropped.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from scalingzip.scaling import (
     HOFFMANN_GRID,
     ChinchillaFit,
     fit_chinchilla,
+    load_chinchilla_points,
     synthetic_chinchilla_data,
 )
 
@@ -64,7 +66,10 @@ def main(argv: list[str]) -> int:
     """Run the benchmark and print its table; returns a process exit status."""
     parser = argparse.ArgumentParser(prog="python -m scalingzip bench scaling", description=__doc__.splitlines()[0])
     parser.add_argument("--data", metavar="PATH", help="CSV with columns 'Model Size', 'Training FLOP', 'loss'")
-    parser.add_argument("--drop-highest", type=int, default=5, help="with --data: drop this many highest-loss rows")
+    parser.add_argument("--digitised", action="store_true",
+                        help="fit the course's digitisation of Hoffmann et al.'s Fig. 4 (scalingzip/data/digitised/)")
+    parser.add_argument("--drop-highest", type=int, default=5,
+                        help="with --data or --digitised: drop this many highest-loss rows")
     parser.add_argument("--n-points", type=int, default=240, help="synthetic data: number of points")
     parser.add_argument("--noise", type=float, default=0.01, help="synthetic data: sd of the noise on log-loss")
     parser.add_argument("--seed", type=int, default=0, help="synthetic data: seed")
@@ -75,7 +80,14 @@ def main(argv: list[str]) -> int:
         parser.error("--repeats must be at least 1")
 
     law = BESIROGLU_2024_HOFFMANN_PROCEDURE
-    if args.data:
+    if args.data and args.digitised:
+        parser.error("give --data or --digitised, not both")
+    if args.digitised:
+        points = load_chinchilla_points().drop_highest_loss(args.drop_highest)
+        N, D, L = points.N, points.D, points.loss
+        source = f"{points.source} ({len(N)} points after dropping the {args.drop_highest} highest losses)"
+        first_row = "published refit"
+    elif args.data:
         try:
             N, D, L = _read_csv(args.data, args.drop_highest)
         except (OSError, ValueError) as err:

@@ -23,7 +23,6 @@ training drifted (another machine's floats) says so instead of returning its byt
 from __future__ import annotations
 
 import math
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,8 +31,8 @@ from torch.nn import functional as F
 
 from scalingzip.compressors import as_bytes
 from scalingzip.compressors.lm import START_BYTE, StreamLayout, walk_streams
-from scalingzip.nn.determinism import one_thread
-from scalingzip.nn.transformer import ByteTransformer, TransformerConfig, build_model
+from scalingzip.nn.determinism import one_thread, weights_crc32
+from scalingzip.nn.transformer import TransformerConfig, build_model
 
 __all__ = ["EpochCode", "EpochConfig", "EpochResult", "decode_epoch", "encode_epoch", "train_epoch"]
 
@@ -108,13 +107,6 @@ def _check(model_config: TransformerConfig, config: EpochConfig) -> None:
         raise ValueError(f"seq_len {config.seq_len} does not fit the model's window (n_ctx {model_config.n_ctx})")
 
 
-def _weights_crc(model: ByteTransformer) -> int:
-    crc = 0
-    for tensor in model.state_dict().values():
-        crc = zlib.crc32(tensor.detach().cpu().numpy().tobytes(), crc)
-    return crc
-
-
 def _run(model_config: TransformerConfig, config: EpochConfig, n: int, code_batch) -> EpochResult:
     """Train one epoch over ``n`` bytes; ``code_batch(model, offset, layout) -> (B, seq_len + 1) tokens``
     supplies each batch (coding or decoding it with the model as it is) before the model trains on it."""
@@ -137,7 +129,7 @@ def _run(model_config: TransformerConfig, config: EpochConfig, n: int, code_batc
             opt.zero_grad(set_to_none=True)
             (loss / layout.n).backward()
             opt.step()
-    return EpochResult(bits, sizes, _weights_crc(model))
+    return EpochResult(bits, sizes, weights_crc32(model))
 
 
 def train_epoch(data: bytes, model_config: TransformerConfig, config: EpochConfig) -> EpochResult:

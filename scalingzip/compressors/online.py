@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import math
 import struct
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +36,7 @@ from scalingzip.coding import container
 from scalingzip.coding.container import Header
 from scalingzip.compressors import Compressor, Encoded, as_bytes, read_header, register
 from scalingzip.compressors.lm import SHAPE_FIELDS, lm_decode, lm_encode, shape_fields, shape_from_fields
-from scalingzip.nn.determinism import one_thread
+from scalingzip.nn.determinism import one_thread, weights_crc32
 from scalingzip.nn.transformer import PRESETS, ByteTransformer, TransformerConfig, build_model
 
 __all__ = ["BLOCK_HEADER_BYTES", "OnlineConfig", "PrequentialResult", "prequential_decode", "prequential_encode"]
@@ -75,13 +74,6 @@ def _blocks(n: int, online: OnlineConfig) -> list[tuple[int, int]]:
         start += size
         size = min(2 * size, online.max_block)
     return out
-
-
-def _params_crc(model: ByteTransformer) -> int:
-    crc = 0
-    for _, tensor in sorted(model.state_dict().items()):
-        crc = zlib.crc32(tensor.detach().contiguous().numpy().tobytes(), crc)
-    return crc
 
 
 def _train_round(model: ByteTransformer, opt: torch.optim.Optimizer, seen: np.ndarray, steps: int,
@@ -159,7 +151,7 @@ def _code_blocks(data: bytes, config: TransformerConfig | str, online: OnlineCon
             coded = lm_encode(model, data[s:e])
             if e < len(data):
                 _train_round(model, opt, flat[:e], _steps_for((s, e), online), online, b)
-            payload += _BLOCK_HEAD.pack(len(coded.stream), _params_crc(model)) + coded.stream
+            payload += _BLOCK_HEAD.pack(len(coded.stream), weights_crc32(model)) + coded.stream
             sizes.append(len(coded.stream))
             bits.append(coded.ideal_bits)
             bar.update(e - s)
@@ -194,7 +186,7 @@ def _decode(header: Header, *, progress: bool = False) -> tuple[bytes, bytes]:
             at += size
             if e < header.n:
                 _train_round(model, opt, np.frombuffer(bytes(out), dtype=np.uint8), _steps_for((s, e), online), online, b)
-            if _params_crc(model) != crc:
+            if weights_crc32(model) != crc:
                 raise ValueError(
                     f"after block {b} the decoder's weights differ from the encoder's (CRC-32 mismatch): either the "
                     "file is corrupt or this machine trains with different floating-point results (another CPU, "

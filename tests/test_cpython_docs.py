@@ -32,6 +32,8 @@ def test_splits_are_by_document_fixed_and_large_enough(docs):
         assert getattr(splits, name) == b"".join(d.text for d in docs if d.split == name)
     assert len(splits.train) + len(splits.val) + len(splits.test) == len(load_text("cpython-docs"))
     assert len(splits.train) >= 10**7  # the data axis of the study reaches 10^7 training bytes, each seen once
+    counts = [sum(d.split == name for d in docs) for name in C.SPLITS]
+    assert counts == [460, 23, 14] and len(splits.train) == 10_159_820  # as the module's docstring says
     assert min(len(splits.val), len(splits.test)) > 300_000
     with pytest.raises(ValueError, match="not split by document"):
         document_splits("python-docs")

@@ -219,6 +219,12 @@ def pretrain_config(steps: int = 2500):
                        eval_every=max(1, steps // 10), eval_bytes=0, seed=0)
 
 
+def _duration(seconds: float) -> str:
+    if seconds != seconds:  # NaN: the configs cannot estimate their cost
+        return "unknown"
+    return f"{seconds / 3600:.1f} h" if seconds >= 5400 else f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
 def run_study(name: str, *, results: Path | None = None, workers: int = 1, scheduler: str | None = None,
               device: str = "auto", groups: list[str] | None = None, dry_run: bool = False,
               prune: bool = False, progress: bool = True) -> str:
@@ -253,9 +259,20 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
         pruned = f"; {len(stale)} stale record(s) {'would be ' if dry_run else ''}deleted"
     cached = sum((results / f"{config_key(c)}.json").is_file() for c in configs)
     if dry_run:
-        sizes = ", ".join(f"{g} {len(r)}" for g, r in design.items())
-        return (f"study {name}: {len(configs)} runs ({sizes}); {cached} recorded in {results}, "
-                f"{len(configs) - cached} to run{pruned}")
+        lines = [f"study {name}: {len(configs)} runs; {cached} recorded in {results}, {len(configs) - cached} to run{pruned}"]
+        costs = {c: float(getattr(c, "cost", lambda: float("nan"))()) for c in configs}
+        todo = {c for c in configs if not (results / f"{config_key(c)}.json").is_file()}
+        lines.append(f"  {'group':<10} {'runs':>5} {'to run':>7} {'CPU time to run (estimated)':>28}")
+        counted: set = set()
+        for group, runs in design.items():
+            new = [c for c in dict.fromkeys(runs) if c in todo and c not in counted]  # a shared run counts once
+            counted.update(new)
+            lines.append(f"  {group:<10} {len(runs):>5} {len(new):>7} {_duration(sum(costs[c] for c in new)):>28}")
+        total = sum(costs[c] for c in todo)
+        lines.append(f"  {'all':<10} {len(configs):>5} {len(todo):>7} {_duration(total):>28}"
+                     f"   (on {workers} worker(s): at least "
+                     f"{_duration(max(total / max(1, workers), max((costs[c] for c in todo), default=0)))} of wall time)")
+        return "\n".join(lines)
     if workers < 1:
         raise CommandError("--workers must be >= 1")
     if progress:

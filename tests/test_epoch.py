@@ -48,3 +48,31 @@ def test_damage_and_drift_are_refused(stream):
     with pytest.raises(ValueError, match="batch_size"):
         EpochConfig(batch_size=0)
     assert np.isfinite(train_epoch(b"", SMALL, CONFIG).bits)
+
+
+def test_a_shorter_run_forked_off_a_longer_one_is_the_run_alone(stream):
+    config = EpochConfig(batch_size=4, seq_len=32, lr=3e-3, warmup_steps=2, seed=0, schedule="wsd", cooldown=0.2)
+    forks = {}
+    trunk = train_epoch(stream, SMALL, config, forks=(700, 1280, len(stream)),
+                        on_fork=lambda m, model, result: forks.__setitem__(m, result))
+    assert forks[len(stream)].weights_crc == trunk.weights_crc
+    for m in (700, 1280):  # 700: the fork leaves before a short last batch; 1280: ten full batches
+        alone = train_epoch(stream[:m], SMALL, config)
+        assert np.array_equal(forks[m].batch_bits, alone.batch_bits) and forks[m].weights_crc == alone.weights_crc
+    # the trunk's bits up to a fork's cool-down are the fork's: the prefix of one run is a code of the prefix
+    start = config.cooldown_start(1280)
+    assert np.array_equal(trunk.batch_bits[:start], forks[1280].batch_bits[:start])
+    with pytest.raises(ValueError, match="schedule='wsd'"):
+        train_epoch(stream, SMALL, CONFIG, forks=(700,), on_fork=lambda *a: None)
+    with pytest.raises(ValueError, match="each fork"):
+        train_epoch(stream, SMALL, config, forks=(len(stream) + 1,), on_fork=lambda *a: None)
+
+
+def test_the_wsd_schedule_warms_up_holds_and_decays():
+    config = EpochConfig(batch_size=1, seq_len=1, lr=1.0, warmup_steps=4, schedule="wsd", cooldown=0.25)
+    rates = [config.lr_at(s, 40) for s in range(40)]
+    assert rates[:4] == [0.25, 0.5, 0.75, 1.0] and set(rates[4:30]) == {1.0}
+    assert rates[30] == 1.0 and rates[-1] == pytest.approx(0.1) and np.all(np.diff(rates[30:]) < 0)
+    assert config.cooldown_start(40) == 30 and config.cooldown_start(400) == 300
+    with pytest.raises(ValueError, match="schedule"):
+        EpochConfig(schedule="linear")

@@ -94,7 +94,7 @@ def test_bad_arguments_are_refused():
         P.prune_units(model, "1", 32)
     with pytest.raises(ValueError, match="unknown layer"):
         P.prune_units(model, "conv1", 2)
-    with pytest.raises(ValueError, match="no Linear or Conv"):
+    with pytest.raises(ValueError, match="no Linear, Conv or Embedding"):
         P.sparsity(nn.Sequential(nn.ReLU()))
     with pytest.raises(ValueError, match="bits"):
         P.quantize_uniform(np.ones(4), 0)

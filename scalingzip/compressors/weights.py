@@ -12,7 +12,7 @@ is the length of data *under* one), next to :func:`float32_bits`, the size of th
 plainly. As a registered compressor: ``compress(net, "weights", method="kmeans", bits=5)`` and
 ``decompress(blob, template=net)``.
 
-Only the weights of ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` layers are pruned and
+Only the weights of ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d`` and ``nn.Embedding`` layers are pruned and
 quantised; biases and every other parameter are kept exactly.
 
 References:

@@ -65,7 +65,7 @@ __all__ = [
     "weights_snapshot",
 ]
 
-PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
+PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Embedding)
 
 
 # --- which weights, and their masks ------------------------------------------------------------
@@ -76,7 +76,7 @@ def prunable_layers(model: nn.Module) -> dict[str, nn.Module]:
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     layers = {name: m for name, m in model.named_modules() if isinstance(m, PRUNABLE)}
     if not layers:
-        raise ValueError("the model has no Linear or Conv layer to prune")
+        raise ValueError("the model has no Linear, Conv or Embedding layer to prune")
     return layers
 
 

@@ -4,6 +4,8 @@ Each study is one module that defines its run configs, its design (``study()``: 
 group) and ``all_runs()``, and one line of :data:`STUDIES`:
 
 * ``nlp`` - :mod:`scalingzip.studies.nlp`: byte-level transformers on ``python-docs`` (chapter 5).
+* ``epoch`` - :mod:`scalingzip.studies.single_epoch`: single-epoch byte transformers on the 10 MB
+  ``cpython-docs``, whose training losses are the code of their stream (chapter 5).
 * ``cv`` - :mod:`scalingzip.studies.cv`: image classifiers on the digits and MNIST-1D, and pixel
   models of the digits (chapter 6).
 * ``pruning`` - :mod:`scalingzip.studies.pruned`: classifiers pruned, quantised and coded (chapter 7).
@@ -59,6 +61,10 @@ STUDIES: dict[str, Study] = {s.name: s for s in (
     Study(name="nlp", module="scalingzip.studies.nlp", chapter=5,
           description="byte-level transformers on python-docs: L(N), L(D), IsoFLOP, prequential codes",
           kinds={"lm": "LMRun", "transformer": "TransformerConfig", "train": "TrainConfig"}),
+    Study(name="epoch", module="scalingzip.studies.single_epoch", chapter=5,
+          description="single-epoch byte transformers on 10 MB of cpython-docs: the loss is the file",
+          kinds={"epoch-run": "EpochRun", "transformer": "TransformerConfig", "epoch": "EpochConfig",
+                 "baseline": "BaselineRun", "epoch-file": "EpochFileRun"}),
     Study(name="cv", module="scalingzip.studies.cv", chapter=6,
           description="image classifiers on the digits and MNIST-1D, pixel models of the digits",
           kinds={"classifier": "ClassifierRun", "pixels": "PixelRun"}),

@@ -66,6 +66,7 @@ __all__ = [
     "config_to_dict",
     "load_record",
     "load_records",
+    "machine_name",
     "resolve_device",
     "run",
     "run_sweep",
@@ -247,7 +248,22 @@ def run(config: RunConfig, *, device: str | torch.device = "auto", threads: int 
                   threads=threads,
                   versions={"scalingzip": __version__, "torch": torch.__version__,
                             "python": platform.python_version()},
-                  machine=f"{platform.machine()}, {os.cpu_count()} CPUs")
+                  machine=machine_name())
+
+
+def machine_name() -> str:
+    """What a record says produced it: the architecture, the CPU's model name where the system
+    tells it, and the CPU count (``"x86_64, AMD EPYC 7B13, 2 CPUs"``). Two machines with the same
+    name, torch and Python give the same floats on one thread."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        model = platform.processor()
+    return ", ".join(x for x in (platform.machine(), model, f"{os.cpu_count()} CPUs") if x)
 
 
 def save_record(record: Record, directory: str | os.PathLike) -> Path:
@@ -343,11 +359,22 @@ def run_sweep(
     todo = dict(sorted(todo.items(), key=lambda kc: -float(getattr(kc[1], "cost", lambda: 0.0)())))
     bar = tqdm(total=len(unique), initial=len(unique) - len(todo), disable=not progress, desc="runs", unit="run",
                dynamic_ncols=True)
+    # time left: the estimated cost of the runs still to finish, scaled by how the finished runs'
+    # wall times compared with their estimates, shared among the workers
+    cost = {k: float(getattr(c, "cost", lambda: float("nan"))()) for k, c in todo.items()}
+    left, spent, estimated = sum(cost.values()), 0.0, 0.0
+    parallel = workers if executor is None or executor == "local" else 1
 
     def store(data: dict[str, Any]) -> None:
+        nonlocal left, spent, estimated
         record = Record.from_dict(data)
         save_record(record, results)
-        bar.set_postfix_str(f"{record.key} {record.wall_seconds:.0f} s", refresh=False)
+        left -= cost.get(record.key, 0.0)
+        spent += record.wall_seconds
+        estimated += cost.get(record.key, 0.0)
+        eta = left * spent / estimated / parallel if estimated > 0 and left == left else float("nan")
+        eta_text = f", about {eta / 60:.0f} min left" if eta == eta else ""
+        bar.set_postfix_str(f"{record.key} {record.wall_seconds:.0f} s{eta_text}", refresh=False)
         bar.update(1)
         if on_record is not None:
             on_record(record)

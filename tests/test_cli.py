@@ -184,8 +184,8 @@ def test_the_modes_are_the_registrys_compressors_of_bytes(tmp_path, capsys):
 
 
 def test_bench_train_prints_throughput_per_size(capsys):
-    assert main(["bench", "train", "--sizes", "1k", "--steps", "1", "--warmup", "0", "--batch", "2"]) == 0
-    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("1k")]
+    assert main(["bench", "train", "--sizes", "L1d8", "--steps", "1", "--warmup", "0", "--batch", "2"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip().startswith("L1d8")]
     assert len(rows) == 1 and int(rows[0][1].replace(",", "")) == 888 and float(rows[0][4]) > 0
 
 

@@ -99,3 +99,19 @@ def test_the_cheapest_runs_reproduce_their_records(study, index):
             assert new["weights_crc32"] == old["weights_crc32"]
     assert np.allclose(fresh["batch_bits"], stored["batch_bits"], rtol=0 if same_machine else 5e-3,
                        atol=0.01 if same_machine else 0)
+
+
+def test_prefix_codes_and_run_points_read_the_records(study):
+    trunk = study.select("size")[0]
+    bits = np.asarray(trunk["batch_bits"])
+    assert se.prefix_bits(trunk, 0) == 0
+    assert se.prefix_bits(trunk, 3 * se.BATCH_BYTES) == pytest.approx(bits[:3].sum())
+    assert se.prefix_bits(trunk, 2.5 * se.BATCH_BYTES) == pytest.approx(bits[:2].sum() + bits[2] / 2)
+    assert se.prefix_bits(trunk, trunk.config.bytes) == pytest.approx(bits.sum())
+    with pytest.raises(ValueError, match="n_bytes"):
+        se.prefix_bits(trunk, trunk.config.bytes + 1)
+    pts = se.run_points(study.select("size"))
+    assert len(pts["D"]) == sum(len(r["runs"]) for r in study.select("size"))
+    assert np.all(pts["C"] > pts["C6"]) and np.all((pts["loss"] > 0) & (pts["loss"] < 8.5))
+    with pytest.raises(ValueError, match="repeated-data"):
+        se.run_points(study.select("repeat"))

@@ -343,3 +343,39 @@ def all_runs() -> list:
     for runs in study().values():
         seen.update(dict.fromkeys(runs))
     return list(seen)
+
+
+# --- reading the records --------------------------------------------------------------------------
+
+def run_points(records: list) -> dict[str, np.ndarray]:
+    """Every finished single-epoch run held by ``records`` (trunks with their forks, or plain runs),
+    as columns: ``shape`` (index into :data:`SHAPES`), ``N`` (non-embedding parameters), ``P``
+    (all parameters), ``D`` (bytes), ``C`` (training FLOP, full count), ``C6`` (6ND), ``loss``
+    (test split, bits per byte), ``preq`` (the run's prequential code, bits per byte of its
+    stream), ``seed`` and ``lr``."""
+    rows = []
+    for r in records:
+        config, m = r.config, r.metrics
+        if getattr(config, "unique_bytes", 1):
+            raise ValueError("run_points reads single-epoch runs; a repeated-data run has no prequential code")
+        for run in m["runs"]:
+            rows.append((SHAPES.index(config.model), m["params_non_embedding"], m["params_total"], run["bytes"],
+                         m["flops_per_byte"] * run["bytes"], m["flops_6n_per_byte"] * run["bytes"],
+                         run["test_bits"] / m["test_bytes"], run["prequential_bits"] / run["bytes"],
+                         config.epoch.seed, config.epoch.lr))
+    names = ("shape", "N", "P", "D", "C", "C6", "loss", "preq", "seed", "lr")
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return {name: np.array(col, dtype=np.int64 if name in ("shape", "seed") else float)
+            for name, col in zip(names, columns)}
+
+
+def prefix_bits(record, n_bytes: float | np.ndarray) -> np.ndarray:
+    """The code length, in bits, of a trunk's first ``n_bytes`` bytes: its batches' losses summed
+    up to there (a batch cut by ``n_bytes`` counts pro rata)."""
+    bits = np.asarray(record["batch_bits"], dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(bits)])
+    ends = np.minimum(np.arange(len(bits) + 1) * record["batch_bytes"], record.config.bytes)
+    n = np.asarray(n_bytes, dtype=float)
+    if np.any((n < 0) | (n > ends[-1])):
+        raise ValueError(f"n_bytes must lie in [0, {ends[-1]}]")
+    return np.interp(n, ends, cum)

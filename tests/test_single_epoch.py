@@ -115,3 +115,12 @@ def test_prefix_codes_and_run_points_read_the_records(study):
     assert np.all(pts["C"] > pts["C6"]) and np.all((pts["loss"] > 0) & (pts["loss"] < 8.5))
     with pytest.raises(ValueError, match="repeated-data"):
         se.run_points(study.select("repeat"))
+
+
+def test_the_prefix_codes_compare_every_coder_on_the_same_bytes(study):
+    D = len(se.training_stream())
+    codes = se.codes_of_prefix(study, D)
+    assert {"gzip", "xz", "mixing", "network", "network_N"} <= set(codes)
+    assert codes["mixing"] < codes["xz"] < codes["gzip"] < 8 * D  # the ladder of the classical coders holds here
+    with pytest.raises(ValueError, match="no baseline"):
+        se.codes_of_prefix(study, 12345)

@@ -379,3 +379,21 @@ def prefix_bits(record, n_bytes: float | np.ndarray) -> np.ndarray:
     if np.any((n < 0) | (n > ends[-1])):
         raise ValueError(f"n_bytes must lie in [0, {ends[-1]}]")
     return np.interp(n, ends, cum)
+
+
+def codes_of_prefix(loaded, n_bytes: int) -> dict[str, float]:
+    """The code length, in bits, of the stream's first ``n_bytes`` bytes under every coder of the
+    study: each classical tool that was installed (its compressed size) and ``"network"``, the
+    shortest prequential code among the trunks (``"network_N"`` names its size). ``n_bytes`` must
+    be one of :data:`BASELINE_BYTES` or the whole stream."""
+    out: dict[str, float] = {}
+    for r in loaded.select("baselines"):
+        if r.config.bytes == n_bytes and r["compressed_bytes"] is not None:
+            out[r.config.tool] = 8.0 * r["compressed_bytes"]
+    if not out:
+        raise ValueError(f"no baseline was run on {n_bytes} bytes; choose among {BASELINE_BYTES} or the whole stream")
+    trunks = loaded.select("size")
+    codes = [float(prefix_bits(t, n_bytes)) for t in trunks]
+    best = int(np.argmin(codes))
+    out["network"], out["network_N"] = codes[best], float(trunks[best]["params_non_embedding"])
+    return out

@@ -153,11 +153,17 @@ def _check(model_config: TransformerConfig, config: EpochConfig) -> None:
         raise ValueError(f"seq_len {config.seq_len} does not fit the model's window (n_ctx {model_config.n_ctx})")
 
 
+def _targets(seq: torch.Tensor, layout: StreamLayout) -> torch.Tensor:
+    """The bytes each position predicts; -100 (ignored) past the end of a short window."""
+    targets = seq[:, 1:].clone()
+    targets[torch.arange(layout.stream_len)[None, :] >= torch.from_numpy(layout.lengths)[:, None]] = -100
+    return targets
+
+
 def _train_step(model, opt, seq: np.ndarray, layout: StreamLayout, lr: float) -> float:
     """Score one batch (its code length in bits, before the update), then train on it."""
     seq = torch.from_numpy(seq)
-    targets = seq[:, 1:].clone()
-    targets[torch.arange(layout.stream_len)[None, :] >= torch.from_numpy(layout.lengths)[:, None]] = -100
+    targets = _targets(seq, layout)
     logits = model(seq[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100,
                            reduction="sum")
@@ -225,8 +231,7 @@ def evaluate_bits(model, data: bytes, config: EpochConfig, *, windows_per_batch:
                 m = min(per, len(data) - start)
                 layout = StreamLayout(m, -(-m // config.seq_len), config.seq_len)
                 seq = torch.from_numpy(layout.split(data[start:start + m]))
-                targets = seq[:, 1:].clone()
-                targets[torch.arange(layout.stream_len)[None, :] >= torch.from_numpy(layout.lengths)[:, None]] = -100
+                targets = _targets(seq, layout)
                 logits = model(seq[:, :-1])
                 total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
                                                ignore_index=-100, reduction="sum"))

@@ -19,9 +19,10 @@ file that its compressor cannot make shorter is stored as it is.
 ``sweep STUDY`` runs a scaling study of :mod:`scalingzip.studies` through :func:`scalingzip.studies.sweep.run_sweep`:
 runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sweep resumes.
 
-``assign`` writes each lab's student notebook and autograder zip (:func:`scalingzip.classroom.assignments.release`)
-under ``_build/assignments/LAB/``; ``grade LAB SUBMISSIONS`` grades notebooks offline with that zip
-and writes a CSV of points per question and a feedback file per submission.
+``assign`` writes each lab's student notebook and autograder zip (:func:`scalingzip.classroom.release.release`)
+under ``_build/assignments/LAB/``; ``grade LAB SUBMISSIONS`` grades notebooks offline with that zip,
+each within a time and memory limit (:mod:`scalingzip.classroom.grading`), into the lab's gradebook
+under ``grades/LAB/`` (:mod:`scalingzip.classroom.gradebook`), which releasing again never touches.
 
 Every failure (missing or existing file, corrupt input, wrong model, numerics that differ on this
 machine) prints one ``error:`` line to stderr and returns a non-zero exit status; the output file is
@@ -38,14 +39,15 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["DEFAULT_ASSIGNMENTS", "DEFAULT_LABS", "DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands",
+__all__ = ["DEFAULT_ASSIGNMENTS", "DEFAULT_GRADES", "DEFAULT_LABS", "DEFAULT_MODEL_PATH", "DEFAULT_RESULTS", "add_commands",
            "assign_labs", "compress_file", "decompress_file", "grade_submissions", "list_modes", "pretrain_config",
-           "run", "run_study", "train_lm"]
+           "repository_root", "run", "run_study", "train_lm"]
 
-DEFAULT_MODEL_PATH = Path("models") / "lm-python-docs.pt"
+DEFAULT_MODEL_PATH = Path("scalingzip") / "models" / "lm-python-docs.pt"  # the package's own (model_files)
 DEFAULT_RESULTS = Path("results")  # a study's records go to DEFAULT_RESULTS / study name
 DEFAULT_LABS = Path("labs")  # the otter masters
 DEFAULT_ASSIGNMENTS = Path("_build") / "assignments"  # a lab's release goes to DEFAULT_ASSIGNMENTS / lab
+DEFAULT_GRADES = Path("grades")  # a lab's grades go to DEFAULT_GRADES / lab: outside _build, never removed by assign
 
 
 class CommandError(Exception):
@@ -288,6 +290,26 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
             f"{time.perf_counter() - t0:.0f} s){pruned}")
 
 
+def repository_root() -> Path:
+    """The course's checkout the package runs from (the folder with ``_config.yml`` and ``labs/``),
+    else the working directory: relative default paths of ``assign`` and ``grade`` start here, so
+    the commands work from any folder."""
+    checkout = Path(__file__).resolve().parents[1]
+    return checkout if (checkout / "_config.yml").is_file() and (checkout / "labs").is_dir() else Path.cwd()
+
+
+def _here(path: Path) -> Path:
+    return path if path.is_absolute() else repository_root() / path
+
+
+def _unknown_lab(name: str, known: list[str], where: Path) -> CommandError:
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return CommandError(f"{name!r} is not a lab master in {where}; {hint}the labs are: {', '.join(known)}")
+
+
 def _masters(labs: Path, names: list[str] | None) -> list[Path]:
     import nbformat
 
@@ -300,9 +322,9 @@ def _masters(labs: Path, names: list[str] | None) -> list[Path]:
         raise CommandError(f"no otter master notebook in {labs}")
     if not names:
         return list(found.values())
-    unknown = [n for n in names if Path(n).stem not in found]
-    if unknown:
-        raise CommandError(f"{unknown[0]!r} is not a lab master in {labs}; choose among {', '.join(found)}")
+    for n in names:
+        if Path(n).stem not in found:
+            raise _unknown_lab(Path(n).stem, list(found), labs)
     return [found[Path(n).stem] for n in names]
 
 
@@ -310,70 +332,119 @@ def assign_labs(names: list[str] | None = None, *, labs: Path = DEFAULT_LABS, ou
                 check: bool = False, progress: bool = True) -> str:
     """Release every lab (or the named ones): student notebook and autograder zip under ``out/LAB``.
 
-    With ``check``, grade each master with its own autograder and fail unless it earns full marks.
+    The course's wheel is built once and goes into every autograder zip (for Gradescope). With
+    ``check``, grade each master with its own autograder and fail unless it earns full marks.
+    Grades are never under ``out`` (see :func:`grade_submissions`), so releasing again keeps them.
     Returns a report: one line per lab.
     """
     from tqdm import tqdm
 
-    from scalingzip.classroom.assignments import grade, release
+    from scalingzip.classroom.grading import grade
+    from scalingzip.classroom.release import build_wheel, release
 
+    labs, out = _here(labs), _here(out)
+    masters = _masters(labs, names)
     lines = []
-    for master in tqdm(_masters(labs, names), desc="assign", unit="lab", disable=not progress):
-        start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="wheel-") as scratch:
         try:
-            done = release(master, out / master.stem)
-        except (ValueError, RuntimeError) as err:
+            wheel = build_wheel(scratch)
+        except RuntimeError as err:
             raise CommandError(str(err)) from None
-        line = (f"{master.stem}: {len(done.questions)} questions, {done.points:g} points; student {done.student}; "
-                f"autograder {done.autograder} ({time.perf_counter() - start:.1f} s)")
-        if check:
-            result = grade(done.autograder, [done.solution])[0]
-            if result.error or result.total != result.max_total:
-                raise CommandError(f"{master.stem}: the master scores {result.total:g}/{result.max_total:g}, "
-                                   f"not full marks:\n{result.error or result.feedback}")
-            line += f"; master scores {result.total:g}/{result.max_total:g}"
-        lines.append(line)
+        for master in tqdm(masters, desc="assign", unit="lab", disable=not progress):
+            start = time.perf_counter()
+            try:
+                done = release(master, out / master.stem, wheel=wheel)
+            except (ValueError, RuntimeError) as err:
+                raise CommandError(str(err)) from None
+            written = sum(q.manual for q in done.questions)
+            line = (f"{master.stem}: {len(done.questions)} questions ({written} written), {done.points:g} points; "
+                    f"student {done.student}; autograder and solutions (instructor only) {done.autograder.parent}/ "
+                    f"({time.perf_counter() - start:.1f} s)")
+            if check:
+                result = grade(done.autograder, [done.solution])[0]
+                if result.error or result.total != result.max_total:
+                    raise CommandError(f"{master.stem}: the master scores {result.total:g}/{result.max_total:g}, "
+                                       f"not full marks:\n{result.error or result.feedback}")
+                line += f"; master scores {result.total:g}/{result.max_total:g} autograded points"
+            lines.append(line)
     return "\n".join(lines)
 
 
-def grade_submissions(lab: str, submissions: list[Path], *, out: Path | None = None, autograder: Path | None = None,
-                      progress: bool = True) -> str:
-    """Grade notebooks (files, or folders of ``*.ipynb``) with a lab's autograder zip.
-
-    Writes ``out/grades.csv`` (points per question, total) and ``out/<submission>.txt`` (otter's
-    feedback: each failed test and its message); returns a report, one line per submission.
-    """
-    from tqdm import tqdm
-
-    from scalingzip.classroom.assignments import grade, write_grades_csv
-
-    zip_path = autograder or DEFAULT_ASSIGNMENTS / lab / "autograder" / f"{lab}-autograder.zip"
-    if not zip_path.is_file():
-        raise CommandError(f"{zip_path}: no autograder zip; make it with: python -m scalingzip assign {lab}")
+def _submission_files(submissions: list[Path]) -> list[Path]:
+    """Every file named, and every file in each folder named (not in hidden folders such as
+    ``.ipynb_checkpoints``): each is one student's submission, whatever it holds."""
     files: list[Path] = []
     for path in submissions:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+            files += sorted(p for p in path.rglob("*") if p.is_file()
+                            and not any(part.startswith(".") for part in p.relative_to(path).parts))
         elif path.is_file():
             files.append(path)
         else:
             raise CommandError(f"{path}: no such file or folder")
-    if not files:
-        raise CommandError("no notebook to grade")
-    stems = [p.stem for p in files]
-    if len(set(stems)) != len(stems):
-        raise CommandError("two submissions have the same file name; give each student's notebook its own name")
-    out = out or DEFAULT_ASSIGNMENTS / lab / "grades"
-    out.mkdir(parents=True, exist_ok=True)
-    results = []
-    for path in tqdm(files, desc=f"grade {lab}", unit="notebook", disable=not progress):
-        result = grade(zip_path, [path])[0]
-        (out / f"{path.stem}.txt").write_text((result.error or "") + result.feedback + "\n", encoding="utf-8")
-        results.append(result)
-    write_grades_csv(results, out / "grades.csv")
-    lines = [f"{Path(r.submission).name}: {r.total:g}/{r.max_total:g}" + (f" ({r.error})" if r.error else "")
-             for r in results]
-    return "\n".join(lines + [f"grades: {out / 'grades.csv'}; feedback: {out}/<submission>.txt"])
+    return files
+
+
+def grade_submissions(lab: str, submissions: list[Path], *, grades: Path | None = None, autograder: Path | None = None,
+                      labs: Path = DEFAULT_LABS, timeout_s: float | None = None, memory_gb: float | None = None,
+                      progress: bool = True) -> str:
+    """Grade submissions (files, or folders of them) with a lab's autograder zip, into the lab's gradebook.
+
+    Each student's id is the file's stem; grading a student again replaces only that student's
+    grade. Every submission gets a result, within ``timeout_s`` and ``memory_gb`` each (one that cannot
+    be graded scores zero, with the reason). With no submission, the grade files are only made
+    again (after points for written questions were entered in ``manual.csv``). Returns a report.
+    """
+    import nbformat
+    from tqdm import tqdm
+
+    from scalingzip.classroom.assignments import parse_master
+    from scalingzip.classroom.gradebook import Gradebook, LabQuestion
+    from scalingzip.classroom.grading import DEFAULT_MEMORY_GB, DEFAULT_TIMEOUT_S, grade_one
+
+    labs = _here(labs)
+    (master,) = _masters(labs, [lab])
+    lab = master.stem
+    questions = [LabQuestion(q.name, q.possible, q.manual) for q in parse_master(nbformat.read(master, as_version=4))]
+    book = Gradebook(_here(grades or DEFAULT_GRADES / lab), lab, questions)
+    timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
+    memory_gb = DEFAULT_MEMORY_GB if memory_gb is None else memory_gb
+    if timeout_s <= 0 or memory_gb <= 0:
+        raise CommandError("--timeout and --memory must be positive")
+    files = _submission_files(submissions)
+    lines = []
+    if submissions:
+        zip_path = _here(autograder or DEFAULT_ASSIGNMENTS / lab / "autograder" / f"{lab}-autograder.zip")
+        if not zip_path.is_file():
+            raise CommandError(f"no autograder for {lab} at {zip_path}; release the lab first: python -m scalingzip assign {lab}")
+        if not files:
+            raise CommandError("no file to grade in " + ", ".join(map(str, submissions)))
+        stems: dict[str, Path] = {}
+        for path in files:
+            if path.stem in stems:
+                raise CommandError(f"{stems[path.stem]} and {path} would both be student {path.stem!r}: "
+                                   "give each student's file its own name")
+            stems[path.stem] = path
+        try:
+            for path in tqdm(files, desc=f"grade {lab}", unit="notebook", disable=not progress):
+                result = grade_one(zip_path, path, lab=lab, timeout_s=timeout_s, memory_gb=memory_gb)
+                book.record([result])  # each grade is kept as soon as it is known
+                lines.append(f"{result.student}: {result.total:g}/{result.max_total:g} autograded points"
+                             + (f" (not graded: {result.error})" if result.error else ""))
+        except ValueError as err:
+            raise CommandError(str(err)) from None
+    else:
+        try:
+            book.write()
+        except ValueError as err:
+            raise CommandError(str(err)) from None
+    results = book.results()
+    pending = len(book.pending())
+    lines.append(f"{len(results)} students in {book.folder}/grades.csv (per test: tests.csv; for an LMS: lms.csv; "
+                 f"feedback to hand on: feedback/)"
+                 + (f"; {pending} written answers to grade in manual.csv (read them in answers.md), then run "
+                    f"python -m scalingzip grade {lab}" if pending else ""))
+    return "\n".join(lines)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -419,18 +490,26 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--quiet", action="store_true", help="no progress bar")
     a = sub.add_parser("assign", help="write each lab's student notebook and autograder zip (otter assign)")
     a.add_argument("labs", nargs="*", help="lab names, e.g. lab_entropy_huffman (default: every master in --labs-dir)")
-    a.add_argument("--labs-dir", type=Path, default=DEFAULT_LABS, help=f"folder of the masters (default {DEFAULT_LABS})")
+    a.add_argument("--labs-dir", type=Path, default=DEFAULT_LABS,
+                   help=f"folder of the masters (default {DEFAULT_LABS}, in the course's checkout)")
     a.add_argument("--out", type=Path, default=DEFAULT_ASSIGNMENTS,
-                   help=f"where the releases go, one folder per lab (default {DEFAULT_ASSIGNMENTS})")
+                   help=f"where the releases go, one folder per lab (default {DEFAULT_ASSIGNMENTS}, in the checkout)")
     a.add_argument("--check", action="store_true", help="also grade each master: it must earn full marks")
     a.add_argument("--quiet", action="store_true", help="no progress bar and no report")
-    g = sub.add_parser("grade", help="grade submitted notebooks offline with a lab's autograder zip")
+    g = sub.add_parser("grade", help="grade submitted notebooks offline with a lab's autograder zip, into the lab's gradebook")
     g.add_argument("lab", help="the lab's name, e.g. lab_entropy_huffman")
-    g.add_argument("submissions", nargs="+", type=Path, help="notebooks, or folders of them")
+    g.add_argument("submissions", nargs="*", type=Path,
+                   help="files, or folders of them; each file is one student, whose id is its stem (none: only remake "
+                        "the grade files, e.g. after entering points in manual.csv)")
+    g.add_argument("--grades", type=Path,
+                   help=f"the lab's gradebook folder (default {DEFAULT_GRADES}/LAB in the checkout; kept across releases)")
     g.add_argument("--autograder", type=Path,
                    help=f"the autograder zip (default {DEFAULT_ASSIGNMENTS}/LAB/autograder/LAB-autograder.zip)")
-    g.add_argument("--out", type=Path, help=f"folder for grades.csv and feedback (default {DEFAULT_ASSIGNMENTS}/LAB/grades)")
-    g.add_argument("--quiet", action="store_true", help="no progress bar and no report")
+    g.add_argument("--labs-dir", type=Path, default=DEFAULT_LABS, help=f"folder of the masters (default {DEFAULT_LABS})")
+    g.add_argument("--timeout", type=float, metavar="SECONDS",
+                   help="time limit per submission (default 600); over it, the submission scores zero")
+    g.add_argument("--memory", type=float, metavar="GB", help="memory limit per submission (default 4)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar (the results are still printed)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -449,7 +528,8 @@ def run(args: argparse.Namespace) -> int:
         elif args.command == "assign":
             line = assign_labs(args.labs, labs=args.labs_dir, out=args.out, check=args.check, progress=progress)
         elif args.command == "grade":
-            line = grade_submissions(args.lab, args.submissions, out=args.out, autograder=args.autograder,
+            line = grade_submissions(args.lab, args.submissions, grades=args.grades, autograder=args.autograder,
+                                     labs=args.labs_dir, timeout_s=args.timeout, memory_gb=args.memory,
                                      progress=progress)
         elif args.command == "sweep":
             line = run_study(args.study, results=args.results, workers=args.workers, scheduler=args.scheduler,
@@ -466,7 +546,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # outputs are written to a temporary file and renamed, so none is partial
         print("error: interrupted; no output was written", file=sys.stderr)
         return 130
-    if not args.quiet:
+    if not args.quiet or args.command == "grade":  # grade's results are its output: --quiet hides only the bar
         print(line)
     return 0
 

@@ -13,7 +13,7 @@ it is printed. The texts:
 * any ``--file PATH`` given.
 
 A compressor that needs a model (``lm``) gets the model of ``python -m scalingzip train-lm``
-(``--model``, default ``models/lm-python-docs.pt``), and is skipped without one. ``lm-online``
+(``--model``, default the package's ``scalingzip/models/lm-python-docs.pt``), and is skipped without one. ``lm-online``
 (a transformer learning while it codes) runs only with ``--online-lm``, on the first text only,
 because it is slow. As in ``compress``, a file a compressor cannot make shorter is stored as it
 is. Timings exclude the one-time loading of the compiled context-mixing loop (about a second),
@@ -32,6 +32,7 @@ from pathlib import Path
 
 from scalingzip.coding import STDLIB_COMPRESSORS
 from scalingzip.compressors import compress, decompress, registered
+from scalingzip.compressors.model_files import pretrained_model_path
 from scalingzip.data import load_text, split_bytes
 
 VIM_MANUAL_BYTES = 300_000
@@ -67,7 +68,7 @@ def _row(name: str, data: bytes, c: Callable[[bytes], bytes], d: Callable[[bytes
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scalingzip bench lm", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="models/lm-python-docs.pt", help="model file for the lm compressor")
+    parser.add_argument("--model", default=str(pretrained_model_path()), help="model file for the lm compressor")
     parser.add_argument("--online-lm", action="store_true", help="also run the online transformer (slow) on the first text")
     parser.add_argument("--file", action="append", default=[], help="another text to measure (repeatable)")
     args = parser.parse_args(argv)

@@ -3,8 +3,9 @@
 When Sphinx reads a notebook that is an otter master (:func:`scalingzip.classroom.assignments.is_master`), the
 page is built from :func:`scalingzip.classroom.assignments.book_notebook` instead: no otter delimiters, no
 hidden tests, and the solutions either behind a "show" toggle or not in the build at all. The
-notebook offered for download (``_sources/...ipynb``) is the student's copy in both cases: stubs
-and public tests, no solution, no hidden test.
+notebook offered for download (``_sources/...ipynb``) is the student's copy in both cases: the
+notebook the classroom release hands out (stubs, public tests in ``grader.check`` cells, no
+solution, no hidden test, no model answer), so students have one copy, which an instructor grades.
 
 Which one is set by the config value ``lab_solutions`` (``_config.yml``: ``sphinx: config:``) or,
 overriding it, the environment variable ``SCALINGZIP_LAB_SOLUTIONS``:
@@ -55,20 +56,26 @@ def _render_lab(app, docname: str, source: list[str]) -> None:
 
 
 def _student_downloads(app, exception) -> None:
-    """``build-finished``: the downloadable copy of every lab is the student's, never the master."""
+    """``build-finished``: the downloadable copy of every lab is the student's notebook of the
+    classroom release (:func:`scalingzip.classroom.release.release`), never the master: one student
+    copy, gradable, whose checks run whatever its file name."""
     if exception is not None or app.builder.format != "html":
         return
+    import shutil
+    import tempfile
+
+    from scalingzip.classroom.release import release
+
     sources = Path(app.outdir) / "_sources"
-    for docname in app.env.found_docs:
+    for docname in sorted(app.env.found_docs):
         path = Path(app.env.doc2path(docname))
         if path.suffix != ".ipynb":
             continue
-        nb = _read_master(path.read_text(encoding="utf-8"))
         target = sources / Path(docname + ".ipynb")
-        if nb is not None and target.exists():
-            student = book_notebook(nb, "none")
-            student.metadata.pop("mystnb", None)
-            target.write_text(nbformat.writes(student), encoding="utf-8")
+        if target.exists() and _read_master(path.read_text(encoding="utf-8")) is not None:
+            with tempfile.TemporaryDirectory(prefix="lab-download-") as scratch:
+                done = release(path, Path(scratch) / "release", gradescope=False)
+                shutil.copyfile(done.student, target)
 
 
 def setup(app):

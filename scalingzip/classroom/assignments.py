@@ -14,12 +14,19 @@ SOLUTION`` comment lines, public tests and hidden tests. Raw cells delimit the p
 A test cell whose first line is a comment containing the word "hidden" (or whose test-config
 block says ``hidden: true``) is a hidden test: the autograder runs it, students never see it.
 
+A question with ``manual: true`` is a written question, graded by hand: its one solution cell is
+a markdown cell, the model answer, and it has no tests.
+
 Three things are made from a master:
 
 - the book's page (:func:`book_notebook`): delimiters and hidden tests removed, each solution kept
   behind a toggle (``solutions="hidden"``), or replaced by the student's stub (``"none"``);
-- the classroom release (:func:`release`): otter's student notebook and autograder zip;
-- grades (:func:`grade`): otter's offline grading of submissions, no container needed.
+- the classroom release (:mod:`scalingzip.classroom.release`): otter's student notebook and
+  autograder zip;
+- grades (:mod:`scalingzip.classroom.grading`, :mod:`scalingzip.classroom.gradebook`).
+
+This module reads masters; :func:`secret_lines` and :func:`find_leaks` say what a student must
+never see, and every release and build is searched for it.
 
 Reference: the otter-grader documentation, https://otter-grader.readthedocs.io ("Otter Assign").
 """
@@ -27,34 +34,25 @@ Reference: the otter-grader documentation, https://otter-grader.readthedocs.io (
 from __future__ import annotations
 
 import copy
-import csv
-import os
 import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import nbformat
 import yaml
 
 __all__ = [
-    "GradeResult",
+    "SOLUTION_MODES",
+    "ANSWER_PLACEHOLDER",
     "Question",
-    "Release",
     "book_notebook",
     "find_leaks",
-    "grade",
     "is_master",
     "notebook_text",
     "parse_master",
-    "release",
+    "prose_fragments",
     "secret_lines",
     "solution_source",
     "student_source",
-    "write_grades_csv",
 ]
 
 SOLUTION_MODES = ("hidden", "none")
@@ -74,9 +72,15 @@ class Question:
     name: str
     points: float | None  # as written in the master; otter's default is 1
     statement: tuple[int, ...]  # markdown cells between BEGIN QUESTION and BEGIN SOLUTION
-    solution: tuple[int, ...]  # code cells between BEGIN SOLUTION and END SOLUTION
+    solution: tuple[int, ...]  # cells between BEGIN SOLUTION and END SOLUTION (markdown for a manual question)
     public_tests: tuple[int, ...]
     hidden_tests: tuple[int, ...]
+    manual: bool = False  # a written question: graded by hand, its model answer a markdown cell
+
+    @property
+    def possible(self) -> float:
+        """The question's points (otter's default is 1)."""
+        return float(1 if self.points is None else self.points)
 
 
 def _first_line(cell) -> str:
@@ -130,14 +134,17 @@ def parse_master(nb) -> list[Question]:
                 if not isinstance(config, dict) or "name" not in config:
                     raise ValueError(f"{where}: BEGIN QUESTION needs a YAML 'name:' line")
                 current = dict(name=str(config["name"]), points=config.get("points"), statement=[],
-                               solution=[], public_tests=[], hidden_tests=[])
+                               solution=[], public_tests=[], hidden_tests=[], manual=bool(config.get("manual")))
                 state = "question"
             elif (edge, part) == ("END", "QUESTION"):
                 if state != "question":
                     raise ValueError(f"{where}: END QUESTION without an open question (or inside {state})")
                 if not current["solution"]:
                     raise ValueError(f"question {current['name']!r} has no solution cell")
-                if not current["public_tests"] and not current["hidden_tests"]:
+                tested = bool(current["public_tests"] or current["hidden_tests"])
+                if current["manual"] and tested:
+                    raise ValueError(f"question {current['name']!r} is manual (graded by hand) and has tests")
+                if not current["manual"] and not tested:
                     raise ValueError(f"question {current['name']!r} has no test")
                 questions.append(Question(**{k: tuple(v) if isinstance(v, list) else v for k, v in current.items()}))
                 state = None
@@ -150,8 +157,10 @@ def parse_master(nb) -> list[Question]:
         if state == "question" and cell.cell_type == "markdown" and not current["solution"]:
             current["statement"].append(i)
         elif state == "solution":
-            if cell.cell_type != "code":
-                raise ValueError(f"{where}: only code cells may sit between BEGIN and END SOLUTION")
+            wanted = "markdown" if current["manual"] else "code"
+            if cell.cell_type != wanted:
+                kind = "a manual question's" if current["manual"] else "an autograded question's"
+                raise ValueError(f"{where}: only {wanted} cells may sit between BEGIN and END SOLUTION of {kind} answer")
             current["solution"].append(i)
         elif state == "tests":
             if cell.cell_type != "code":
@@ -184,13 +193,27 @@ def student_source(source: str) -> str:
     return "\n".join(replace_solutions(source.split("\n"), "python"))
 
 
+ANSWER_PLACEHOLDER = "_Type your answer here, replacing this text._"  # otter's text in a manual question's answer cell
+_MODEL_ANSWER_LEAD = re.compile(r"^\s*\*\*Model answer\.?\*\*\s*", re.I)
+
+
+def model_answer_dropdown(source: str) -> str:
+    """A manual question's model answer as the book shows it: a "Model answer" dropdown, closed
+    until the reader opens it (a leading ``**Model answer.**`` is dropped: the title says it)."""
+    body = _MODEL_ANSWER_LEAD.sub("", source.strip(), count=1)
+    fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", body)), default=0))
+    return f"{fence}{{admonition}} Model answer\n:class: dropdown solution\n\n{body}\n{fence}"
+
+
 def book_notebook(nb, solutions: str = "hidden"):
     """The page the book renders from a master (a new notebook; ``nb`` is not changed).
 
     Delimiter cells, the config cell and hidden tests are removed; public tests stay, as code the
     reader can run. With ``solutions="hidden"`` each solution cell keeps its code, tagged
-    ``hide-input`` so the book shows it only when clicked; with ``"none"`` it holds the student's
-    stub, and the notebook is marked not to be executed (the stubs would fail their checks).
+    ``hide-input`` so the book shows it only when clicked, and each manual question's model answer
+    sits in a closed "Model answer" dropdown; with ``"none"`` a solution cell holds the student's
+    stub, a model answer otter's placeholder (:data:`ANSWER_PLACEHOLDER`), and the notebook is
+    marked not to be executed (the stubs would fail their checks).
 
     Raises:
         ValueError: for an unknown ``solutions`` mode, or a malformed master.
@@ -198,7 +221,8 @@ def book_notebook(nb, solutions: str = "hidden"):
     if solutions not in SOLUTION_MODES:
         raise ValueError(f"solutions must be one of {SOLUTION_MODES}, not {solutions!r}")
     questions = parse_master(nb)
-    solution_cells = {i for q in questions for i in q.solution}
+    answer_cells = {i for q in questions if q.manual for i in q.solution}
+    solution_cells = {i for q in questions if not q.manual for i in q.solution}
     public = {i for q in questions for i in q.public_tests}
     hidden = {i for q in questions for i in q.hidden_tests}
     out = copy.deepcopy(nb)
@@ -210,7 +234,14 @@ def book_notebook(nb, solutions: str = "hidden"):
         if i in hidden:
             continue
         tags = list(cell.metadata.get("tags", []))
-        if i in solution_cells:
+        if i in answer_cells:
+            if solutions == "hidden":
+                cell.source = model_answer_dropdown(cell.source)
+                tags += [] if "solution" in tags else ["solution"]
+            else:
+                cell.source = ANSWER_PLACEHOLDER
+                tags = [t for t in tags if t != "solution"] + ["answer"]
+        elif i in solution_cells:
             if solutions == "hidden":
                 cell.source = solution_source(cell.source)
                 tags += [t for t in ("solution", "hide-input") if t not in tags]
@@ -238,20 +269,25 @@ def book_notebook(nb, solutions: str = "hidden"):
 def secret_lines(nb) -> tuple[set[str], set[str]]:
     """What students must not see, as lines to search for: ``(solution, hidden_test)``.
 
-    Solution lines are those inside the BEGIN/END SOLUTION fences (and lines marked ``# SOLUTION``);
-    hidden-test lines are those of hidden test cells. Only distinctive lines are kept: stripped,
+    Solution lines are those inside the BEGIN/END SOLUTION fences (and lines marked ``# SOLUTION``)
+    and the prose of every model answer (:func:`prose_fragments`: runs of plain words, which read
+    the same in the notebook, in a page's text and in JSON); hidden-test lines are those of hidden
+    test cells. Only distinctive lines are kept: stripped,
     at least 16 characters, not a comment, and not occurring anywhere else in the master (not even
     inside a longer line, or in markdown once its backticks are gone), so finding one in a file
     means the secret leaked.
     """
     questions = parse_master(nb)
     hidden_cells = {i for q in questions for i in q.hidden_tests}
-    solution_cells = {i for q in questions for i in q.solution}
+    answer_cells = {i for q in questions if q.manual for i in q.solution}
+    solution_cells = {i for q in questions if not q.manual for i in q.solution}
     solution: set[str] = set()
     hidden: set[str] = set()
     elsewhere: list[str] = []
     for i, cell in enumerate(nb.cells):
-        if i in hidden_cells:
+        if i in answer_cells:
+            solution.update(prose_fragments(_MODEL_ANSWER_LEAD.sub("", cell.source, count=1)))
+        elif i in hidden_cells:
             hidden.update(line.strip() for line in cell.source.split("\n"))
         elif i in solution_cells:
             inside = False
@@ -272,6 +308,16 @@ def secret_lines(nb) -> tuple[set[str], set[str]]:
                 if len(line) >= 16 and not line.startswith("#") and line not in public and line not in rendered}
 
     return distinctive(solution), distinctive(hidden)
+
+
+_NOT_PROSE = re.compile(r"[\n`*_$\\{}\[\]()<>&\"'|#~^=]|--|\.\.\.")
+
+
+def prose_fragments(markdown: str, min_length: int = 24) -> set[str]:
+    """The runs of plain prose in ``markdown`` that any rendering keeps verbatim: the text between
+    line breaks, markup, math, roles, quotes and dashes (which a page may set as typographic
+    characters), stripped, at least ``min_length`` characters long."""
+    return {run.strip() for run in _NOT_PROSE.split(markdown) if len(run.strip()) >= min_length}
 
 
 def notebook_text(nb) -> str:
@@ -299,124 +345,3 @@ def find_leaks(text: str, nb) -> list[str]:
     solution, hidden = secret_lines(nb)
     return ([f"solution: {line}" for line in sorted(solution) if line in text]
             + [f"hidden test: {line}" for line in sorted(hidden) if line in text])
-
-
-@dataclass(frozen=True, kw_only=True)
-class Release:
-    """What :func:`release` wrote for one lab."""
-
-    name: str
-    questions: tuple[Question, ...]  # as parsed from the master
-    student: Path  # the student notebook: stubs, public tests, grader.check cells
-    autograder: Path  # the zip that otter run (or Gradescope) grades with
-    solution: Path  # the master as otter runs it: solutions and grader.check cells
-
-    @property
-    def points(self) -> float:
-        """The lab's total points (a question without ``points`` counts 1, as in otter)."""
-        return float(sum(1 if q.points is None else q.points for q in self.questions))
-
-
-def release(master: str | os.PathLike, out_dir: str | os.PathLike) -> Release:
-    """Write the student notebook and the autograder zip of one master with ``otter assign``.
-
-    ``out_dir`` is replaced. The zip is renamed ``<lab>-autograder.zip`` (otter stamps the time into
-    its name). The student notebook is searched for every line of :func:`secret_lines`: a release
-    that shows a solution or a hidden test is refused. The master is not executed here;
-    :func:`grade` it to check that it earns full marks.
-
-    Raises:
-        FileNotFoundError: if ``master`` does not exist.
-        ValueError: if it is not a well-formed master.
-        RuntimeError: if otter assign fails (the message holds the end of its output), or the
-            student notebook it wrote holds a solution or hidden-test line.
-    """
-    master, out_dir = Path(master).resolve(), Path(out_dir).resolve()
-    if not master.is_file():
-        raise FileNotFoundError(f"no master notebook at {master}")
-    master_nb = nbformat.read(master, as_version=4)
-    questions = tuple(parse_master(master_nb))
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    proc = subprocess.run(
-        [sys.executable, "-m", "otter", "assign", "--no-pdfs", "--no-run-tests", str(master), str(out_dir)],
-        capture_output=True, text=True, cwd=master.parent,
-    )
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-        raise RuntimeError(f"otter assign failed on {master}:\n{tail}")
-    zips = sorted((out_dir / "autograder").glob("*.zip"))
-    if len(zips) != 1:
-        raise RuntimeError(f"otter assign wrote {len(zips)} autograder zips in {out_dir / 'autograder'}, expected 1")
-    autograder = zips[0].rename(out_dir / "autograder" / f"{master.stem}-autograder.zip")
-    student = out_dir / "student" / master.name
-    leaked = find_leaks(notebook_text(nbformat.read(student, as_version=4)), master_nb)
-    if leaked:
-        raise RuntimeError(f"the student notebook {student} shows what it must not:\n" + "\n".join(leaked[:10]))
-    return Release(name=master.stem, questions=questions, student=student, autograder=autograder,
-                   solution=out_dir / "autograder" / master.name)
-
-
-@dataclass(frozen=True, kw_only=True)
-class GradeResult:
-    """The grade of one submission: points per question and otter's feedback."""
-
-    submission: str
-    scores: dict[str, float]  # question -> points earned
-    possible: dict[str, float]  # question -> points available
-    public_passed: dict[str, bool]  # question -> whether every public test passed
-    feedback: str  # otter's summary: which tests failed and their messages
-    error: str | None = None  # set when the notebook could not be graded at all
-
-    @property
-    def total(self) -> float:
-        return float(sum(self.scores.values()))
-
-    @property
-    def max_total(self) -> float:
-        return float(sum(self.possible.values()))
-
-
-def grade(autograder: str | os.PathLike, submissions: Iterable[str | os.PathLike]) -> list[GradeResult]:
-    """Grade notebooks offline with an autograder zip (``otter.api.grade_submission``).
-
-    Each submission is executed top to bottom in a fresh kernel of this environment (errors in a
-    cell do not stop it) and every test, public and hidden, is run; nothing is installed and no
-    container is used, so this environment must hold what the labs import.
-
-    Raises:
-        FileNotFoundError: if the autograder zip or a submission does not exist.
-    """
-    from otter.api import grade_submission
-
-    autograder = Path(autograder)
-    if not autograder.is_file():
-        raise FileNotFoundError(f"no autograder zip at {autograder}; make it with: python -m scalingzip assign")
-    paths = [Path(s) for s in submissions]
-    for path in paths:
-        if not path.is_file():
-            raise FileNotFoundError(f"no submission at {path}")
-    results = []
-    for path in paths:
-        graded = grade_submission(str(path.resolve()), str(autograder.resolve()), quiet=True)
-        error = graded.catastrophic_error
-        results.append(GradeResult(
-            submission=str(path),
-            scores={name: float(graded.get_score(name)) for name in graded.test_files},
-            possible={name: float(graded.get_result(name).possible) for name in graded.test_files},
-            public_passed={name: bool(graded.get_result(name).passed_all_public) for name in graded.test_files},
-            feedback=graded.summary(),
-            error=None if error is None else f"{type(error).__name__}: {error}",
-        ))
-    return results
-
-
-def write_grades_csv(results: list[GradeResult], path: str | os.PathLike) -> None:
-    """One row per submission: its path, points per question, total and maximum."""
-    questions = sorted({q for r in results for q in r.possible})
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["submission", *questions, "total", "possible", "error"])
-        for r in results:
-            writer.writerow([r.submission, *(r.scores.get(q, 0.0) for q in questions), r.total, r.max_total,
-                             r.error or ""])

@@ -8,8 +8,9 @@ refuses a file whose weights do not match it. The file is a ``torch.save`` dicti
     {"format": "scalingzip-lm", "version": 1, "config": {...}, "state_dict": {...},
      "sha256": "...", "meta": {...}}
 
-:func:`pretrained_model_path` finds the model that ships with the course (``models/lm-python-docs.pt``,
-made by ``python -m scalingzip train-lm``) from any working directory.
+:func:`pretrained_model_path` finds the model that ships with the course, inside the package
+(``scalingzip/models/lm-python-docs.pt``, made by ``python -m scalingzip train-lm``), from any working
+directory and in an installed wheel too.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import torch
 from scalingzip.nn.determinism import weights_checksum
 from scalingzip.nn.transformer import ByteTransformer, TransformerConfig
 
-__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "PRETRAINED_MODEL_NAME", "load_model", "pretrained_model_path",
+__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "PRETRAINED_MODEL_DIR", "PRETRAINED_MODEL_NAME", "load_model", "pretrained_model_path",
            "save_model"]
 
 MODEL_FORMAT = "scalingzip-lm"
@@ -49,19 +50,19 @@ def save_model(model: ByteTransformer, path: str | os.PathLike, *, overwrite: bo
 
 
 PRETRAINED_MODEL_NAME = "lm-python-docs.pt"
+PRETRAINED_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"  # package data (pyproject.toml)
 
 
 def pretrained_model_path() -> Path:
-    """Path of the course's pretrained model: ``models/lm-python-docs.pt`` in the checkout the package
-    is installed from (editable install), found from any working directory.
+    """Path of the course's pretrained model, ``scalingzip/models/lm-python-docs.pt``: package data,
+    so it is found from any working directory, in a checkout and in an installed wheel.
 
     Raises:
-        FileNotFoundError: if the checkout has no such file.
+        FileNotFoundError: if the package has no such file.
     """
-    path = Path(__file__).resolve().parents[2] / "models" / PRETRAINED_MODEL_NAME
+    path = PRETRAINED_MODEL_DIR / PRETRAINED_MODEL_NAME
     if not path.is_file():
-        raise FileNotFoundError(f"no pretrained model at {path}: it ships with the repository "
-                                "(install the package from a checkout with pip install -e .), or make it "
+        raise FileNotFoundError(f"no pretrained model at {path}: it ships with the package; make it again "
                                 f"with: python -m scalingzip train-lm {path}")
     return path
 

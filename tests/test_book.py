@@ -255,7 +255,10 @@ def test_lab_pages_show_solutions_behind_a_toggle(book):
         missing = [line for line in solution if line not in text]
         assert not missing, f"{lab.stem}: the page lacks solution lines: {missing[:3]}"
         collapsed = page.count('<details class="admonition hide above-input">')
-        assert collapsed == len(parse_master(master)), f"{lab.stem}: {collapsed} collapsed solution cells"
+        autograded = [q for q in parse_master(master) if not q.manual]
+        assert collapsed == len(autograded), f"{lab.stem}: {collapsed} collapsed solution cells"
+        written = [q for q in parse_master(master) if q.manual]
+        assert page.count("Model answer") >= len(written), f"{lab.stem}: a written question's model answer is not in a dropdown"
 
 
 def test_no_hidden_test_anywhere_in_the_book(book):
@@ -273,6 +276,9 @@ def test_downloadable_labs_are_the_student_copies(book):
         found = find_leaks(notebook_text(student), nbformat.read(lab, as_version=4))
         assert not found, f"{download.name} holds:\n" + "\n".join(found[:10])
         assert any("..." in cell.source for cell in student.cells if cell.cell_type == "code")
+        # the classroom release's student notebook: gradable as this lab, its checks find the file by any name
+        assert student.metadata["otter"]["assignment_name"] == lab.stem
+        assert f"this_notebook({lab.stem!r})" in student.cells[0].source
 
 
 def test_instructors_build_without_solutions(book_without_solutions):

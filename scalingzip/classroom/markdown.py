@@ -203,7 +203,7 @@ def _first_letter(text: str) -> str:
 def _split_top(text: str, separator: str) -> list[str]:
     """``text`` split at ``separator`` (a regular expression) outside braces."""
     parts, depth, start, i = [], 0, 0, 0
-    pattern = re.compile(separator, re.I)
+    pattern = re.compile(separator, re.IGNORECASE)
     while i < len(text):
         if text[i] == "{":
             depth += 1
@@ -498,7 +498,7 @@ class MarkdownContext:
     bibliography: Mapping[str, BibEntry] = field(default_factory=dict)  # key -> entry (read_bibliography)
     cited: tuple[str, ...] = ()  # keys cited in the notebook, in order: what {footbibliography} lists
     targets: Mapping[str, Target] = field(default_factory=dict)  # every label of the notebook
-    counts: Mapping[str, int] = field(default_factory=dict)  # items numbered before this cell, by kind ("equation", "Exercise", ...)
+    counts: Mapping[str, int] = field(default_factory=dict)  # items numbered before this cell, by kind ("Exercise", ...)
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,7 +658,7 @@ def _math_block(lines: Sequence[str], i: int, opening: re.Match) -> tuple[_Math,
 # --------------------------------------------------------------------------------------------
 
 _ROLE_NAME = re.compile(r"(?<!\\)\{(?P<name>[A-Za-z][\w.+:-]*)\}$")
-_BACKTICK_OR_ESCAPE = re.compile(r"\\.|`+", re.S)
+_BACKTICK_OR_ESCAPE = re.compile(r"\\.|`+", re.DOTALL)
 _PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 _SUBSTITUTION = re.compile(r"\{\{\s+[A-Za-z_][\w.-]*\s+\}\}")
 
@@ -698,7 +698,7 @@ def _inline_code(text: str) -> str:
 
 def _split_target(content: str) -> tuple[str | None, str]:
     """A role's ``text <target>`` as (text, target); a bare ``target`` as (None, target)."""
-    m = re.fullmatch(r"(?P<text>.*?)\s*<(?P<target>[^<>]+)>", content.strip(), re.S)
+    m = re.fullmatch(r"(?P<text>.*?)\s*<(?P<target>[^<>]+)>", content.strip(), re.DOTALL)
     if m and m["text"]:
         return " ".join(m["text"].split()), m["target"].strip()
     return None, content.strip()
@@ -780,8 +780,8 @@ def _document_title(path: Path) -> str:
         text = "".join(source) if isinstance(source, list) else (source or "")
     else:
         text = path.read_text(encoding="utf-8")
-        text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.S)  # front matter
-    m = re.search(r"^#[ \t]+(?P<title>.+?)[ \t#]*$", text, re.M)
+        text = re.sub(r"\A---\n.*?\n---\n", "", text, flags=re.DOTALL)  # front matter
+    m = re.search(r"^#[ \t]+(?P<title>.+?)[ \t#]*$", text, re.MULTILINE)
     if m is None:
         raise ValueError(f"{path} has no '# ' title heading (in its first markdown cell) for {{doc}} to show")
     return m["title"]
@@ -1000,9 +1000,9 @@ class _Converter:
         who = [_author_label(e, full=style in ("ps", "ts", "authors")) for e in entries]
         years = [self._years.get(e.key, e.year) for e in entries]
         if style in ("p", "ps"):
-            return "(" + "; ".join(f"{w}, {y}" for w, y in zip(who, years)) + ")"
+            return "(" + "; ".join(f"{w}, {y}" for w, y in zip(who, years, strict=True)) + ")"
         if style in ("t", "ts"):
-            return _join_and([f"{w} ({y})" for w, y in zip(who, years)])
+            return _join_and([f"{w} ({y})" for w, y in zip(who, years, strict=True)])
         if style in ("author", "authors"):
             return _join_and(who)
         if style in ("year", "yearpar"):
@@ -1173,10 +1173,8 @@ def _check_plain(text: str) -> None:
     """Raise if converted markdown still holds MyST (which only happens where the converter cannot
     see it, such as a directive inside a block quote)."""
     for block in _parse(text.split("\n")):
-        if isinstance(block, _Directive):
-            raise ValueError(f"{{{block.name}}} (line {block.line}) was left unconverted")
-        if isinstance(block, (_Label, _Removed)) or (isinstance(block, _Math) and block.label):
-            raise ValueError(f"MyST syntax was left unconverted: {block}")
+        if isinstance(block, (_Directive, _Label, _Removed)) or (isinstance(block, _Math) and block.label):
+            raise ValueError(f"MyST was left unconverted: {block}")
         if isinstance(block, _Text):
             for kind, value in _inline_tokens("\n".join(block.lines)):
                 if kind == "role":
@@ -1268,7 +1266,6 @@ def plain_notebook(nb, *, root: Path, folder: Path | None = None, bib: Path | No
     else:
         raise ValueError(f"bib: no file {bib}")
     context = MarkdownContext(root=root, folder=Path(folder) if folder else None, bibliography=bibliography)
-    markdown = [i for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "markdown"]
 
     def where(i: int) -> str:
         return f"markdown cell {i} (id {nb['cells'][i].get('id', '?')})"
@@ -1294,7 +1291,7 @@ def plain_notebook(nb, *, root: Path, folder: Path | None = None, bib: Path | No
             collected.convert(_source(nb["cells"][i]))
             clash = set(collected.targets) & set(context.targets)
             if clash:
-                raise ValueError(f"the label {sorted(clash)[0]!r} is defined twice")
+                raise ValueError(f"the label {min(clash)!r} is defined twice")
         except ValueError as error:
             raise ValueError(f"{where(i)}: {error}") from error
         context = replace(_merged(context, collected), counts=collected.counts)

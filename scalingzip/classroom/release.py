@@ -123,13 +123,14 @@ def _otter_assign(master: Path, master_nb, out: Path, wheel: Path | None) -> Non
         raise RuntimeError(f"otter assign failed on {master}:\n{tail}")
 
 
-def student_notebook(otter_student, master_nb, *, name: str, root: Path):
+def student_notebook(otter_student, master_nb, *, name: str, root: Path, folder: Path):
     """otter's student notebook of lab ``name`` finished for the class (a new notebook).
 
     Its first cell finds the notebook's own file whatever its name; each answer cell records its
     question (``metadata.scalingzip.question``), so grading finds written answers by name; every
     markdown cell is plain JupyterLab markdown (:func:`scalingzip.classroom.markdown.plain_notebook`,
-    resolving cross-references and citations from the book at ``root``).
+    resolving cross-references and citations from the book at ``root``, relative ones from the
+    master's ``folder``).
 
     Raises:
         RuntimeError: if otter's notebook does not have the cells this expects.
@@ -137,8 +138,7 @@ def student_notebook(otter_student, master_nb, *, name: str, root: Path):
     from scalingzip.classroom.markdown import plain_notebook
 
     questions = parse_master(master_nb)
-    bib = root / "references.bib"
-    nb = plain_notebook(otter_student, root=root, bib=bib if bib.is_file() else None)
+    nb = plain_notebook(otter_student, root=root, folder=folder)
     init = [c for c in nb.cells if c.cell_type == "code" and _INIT_CELL.match(c.source)]
     if len(init) != 1:
         raise RuntimeError(f"otter's student notebook of {name} has {len(init)} 'Initialize Otter' cells, expected 1")
@@ -205,7 +205,7 @@ def release(master: str | os.PathLike, out_dir: str | os.PathLike, *, wheel: str
         if len(zips) != 1:
             raise RuntimeError(f"otter assign wrote {len(zips)} autograder zips, expected 1")
         student = student_notebook(nbformat.read(out / "student" / master.name, as_version=4), master_nb,
-                                   name=name, root=book_root(master))
+                                   name=name, root=book_root(master), folder=master.parent)
         leaked = find_leaks(notebook_text(student), master_nb)
         if leaked:
             raise RuntimeError(f"the student notebook of {name} shows what it must not:\n" + "\n".join(leaked[:10]))

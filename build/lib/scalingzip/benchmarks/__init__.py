@@ -1,0 +1,1 @@
+"""Benchmarks behind ``python -m scalingzip bench NAME``: each module prints a table."""

@@ -11,15 +11,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scalingzip.classroom.markdown import (
-    MarkdownContext,
-    Name,
-    latex_to_unicode,
-    parse_bibtex,
-    plain_markdown,
-    plain_notebook,
-    read_bibliography,
-)
+from scalingzip.classroom.bibtex import Name, latex_to_unicode, parse_bibtex, read_bibliography
+from scalingzip.classroom.markdown import MarkdownContext, plain_markdown, plain_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))

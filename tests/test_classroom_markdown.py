@@ -449,7 +449,5 @@ def test_the_language_model_lab_before_and_after():
     text = "\n".join(cell.source for cell in out.cells if cell.cell_type == "markdown")
     assert "in bits\n(Delétang et al., 2024)." in text
     assert "which you built yourself in *Lab: Arithmetic coding from scratch*" in text
-    assert "#### Exercise 1\n\nThe decoder of the next task" in text
-    assert "#### Exercise 2\n\n(a) Why is the compressed size" in text
-    assert "Model answer" not in text
-    assert "> **What the package does differently**\n>\n> It cuts a message" in text
+    assert "\\tag{1}" in text and "{eq}" not in text and "(eq-lab-lm-ideal)" not in text
+    assert "### Written question 1" in text, "written questions are headed markdown (otter manual questions)"

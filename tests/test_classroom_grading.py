@@ -300,3 +300,14 @@ def test_a_notebook_of_another_lab_is_refused_with_its_name(demo_release, tmp_pa
     nbformat.write(nb, tmp_path / "alice.ipynb")
     (graded,) = grade(done.autograder, [tmp_path / "alice.ipynb"])
     assert graded.error == "the notebook of lab_entropy_huffman, not of lab_demo" and graded.total == 0
+
+
+@pytest.mark.assignments
+def test_a_crashing_kernel_and_a_memory_hog_get_their_reasons(demo_release, tmp_path):
+    _, done = demo_release
+    crash = solved(done.student, tmp_path / "crash.ipynb", body="    import os\n    os._exit(3)")
+    hog = solved(done.student, tmp_path / "hog.ipynb",
+                 body="    block = bytearray(3 * 2**30)\n    block[::4096] = bytes(len(block[::4096]))\n    return x * x")
+    crashed, hogged = grade(done.autograder, [crash, hog], memory_gb=1.5)
+    assert crashed.error.startswith("the kernel died") and crashed.total == 0
+    assert hogged.error == "over the memory limit: it used more than 1.5 GB" and hogged.total == 0

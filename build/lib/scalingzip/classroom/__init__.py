@@ -2,7 +2,8 @@
 
 * :mod:`~scalingzip.classroom.assignments` - the master format (autograded and written questions),
   the book's view of a master, and what a student must never see;
-* :mod:`~scalingzip.classroom.markdown` - MyST turned into the plain markdown JupyterLab renders;
+* :mod:`~scalingzip.classroom.markdown` - MyST turned into the plain markdown JupyterLab renders, its
+  citations read from ``references.bib`` by :mod:`~scalingzip.classroom.bibtex`;
 * :mod:`~scalingzip.classroom.release` - the release: one student notebook, the autograder (with the
   course's wheel, for Gradescope) and the solutions, for the CLI's ``assign`` and the book's download;
 * :mod:`~scalingzip.classroom.student` - what runs in a student's kernel: the notebook finds its file;

@@ -37,7 +37,6 @@ import copy
 import re
 from dataclasses import dataclass
 
-import nbformat
 import yaml
 
 __all__ = [

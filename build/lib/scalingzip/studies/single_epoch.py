@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -55,7 +54,6 @@ import numpy as np
 import torch
 
 from scalingzip.compressors.epoch import EpochConfig, EpochResult, evaluate_bits, train_epoch
-from scalingzip.nn.determinism import weights_crc32
 from scalingzip.nn.flops import count_parameters, transformer_flops
 from scalingzip.nn.transformer import TransformerConfig, build_model
 

@@ -1,4 +1,4 @@
-"""Pruning, quantisation and the coded size of a network."""
+"""Pruning, quantisation and the coded size of a network (a byte transformer's at 2 to 16 bits, and its two-part code)."""
 
 import numpy as np
 import pytest
@@ -6,8 +6,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+import tiny_lm  # tests/tiny_lm.py: a tiny byte transformer and real text
 from scalingzip.coding import container
+from scalingzip.coding.arithmetic import ArithmeticDecoder, ArithmeticEncoder
 from scalingzip.compressors import compress, decompress
+from scalingzip.compressors.epoch import EpochConfig, evaluate_bits
 from scalingzip.compressors import weights as W
 from scalingzip.nn import pruning as P
 from scalingzip.nn.classifiers import build_classifier
@@ -208,3 +211,66 @@ def test_a_damaged_weights_code_is_refused():
         W.decode_weights(compress(b"abc", "order0"), model)
     with pytest.raises(ValueError, match="template="):
         decompress(blob)
+
+
+# --- a byte transformer's weights at 2 to 16 bits, and the two-part code --------------------------
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, 12, 13, 16])
+@pytest.mark.parametrize("method", ["uniform", "kmeans"])
+def test_a_transformer_codes_at_every_bit_width_and_decodes_to_the_quantised_model(method, bits):
+    model = tiny_lm.untrained()
+    P.magnitude_prune(model, 0.5)
+    blob = W.encode_weights(model, method=method, bits=bits)
+    decoded, quantised = W.decode_weights(blob, model), P.quantize_model(model, method=method, bits=bits)
+    for (name, a), b in zip(decoded.state_dict().items(), quantised.state_dict().values()):
+        assert torch.equal(a, b), name  # the coder is lossless after the quantiser
+    for name, layer in P.prunable_layers(decoded).items():
+        kept = layer.weight[P.masks(model)[name] != 0]
+        assert bool((layer.weight[P.masks(model)[name] == 0] == 0).all())
+        assert len(torch.unique(kept)) <= min(2**bits, kept.numel())
+    if bits == 16:  # finer levels, longer code
+        assert len(blob) > len(W.encode_weights(model, method=method, bits=4))
+
+
+def test_kmeans_at_16_bits_runs_no_more_centroids_than_there_are_values():
+    values = np.random.default_rng(0).normal(size=300)
+    q = P.quantize_kmeans(values, 16)
+    assert len(q.codebook) <= 300 and np.abs(q.values() - values).max() < 0.05
+    nearest = np.abs(values[:, None] - q.codebook[None, :].astype(np.float64)).argmin(1)
+    assert np.array_equal(q.codebook[nearest], q.values())
+    assert len(P.quantize_kmeans(np.array([0.5, -0.5, 0.5]), 16).codebook) == 2
+
+
+def test_codebooks_of_up_to_65536_levels_fit_the_format():
+    assert W._size_format(12) == ">H" and W._size_format(15) == ">H" and W._size_format(16) == ">I"
+    assert W._index_model(4096).max_total == 1 << 16  # up to 12 bits, the code is as it always was
+    symbols = [0, 65535, 32768, 65535, 7, 0, 65535] * 20
+    encoder, model = ArithmeticEncoder(), W._index_model(65536)
+    for s in symbols:
+        model.encode(s, encoder)
+    decoder, model = ArithmeticDecoder(encoder.finish()), W._index_model(65536)
+    assert [model.decode(decoder) for _ in symbols] == symbols
+    with pytest.raises(ValueError, match="bits"):
+        W.encode_weights(mlp(), method="kmeans", bits=17)
+    with pytest.raises(ValueError, match="bits"):
+        P.quantize_model(mlp(), method="kmeans", bits=0)
+    with pytest.raises(ValueError, match="method"):
+        P.quantize_model(mlp(), method="lloyd", bits=4)
+
+
+@pytest.mark.parametrize("method,bits", [("float32", 5), ("kmeans", 3), ("uniform", 16)])
+def test_the_two_part_length_is_the_weights_code_plus_the_data_under_the_decoded_model(method, bits):
+    model = tiny_lm.trained()
+    P.magnitude_prune(model, 0.6)
+    held_out = tiny_lm.text()[1][:1000]
+    two_part = W.two_part_code_length_bits(model, held_out, method=method, bits=bits, seq_len=31)
+    blob = W.encode_weights(model, method=method, bits=bits)
+    assert two_part.model_bits == 8 * len(blob)
+    assert two_part.data_bits == evaluate_bits(W.decode_weights(blob, model), held_out, EpochConfig(seq_len=31))
+    assert two_part.total_bits == two_part.model_bits + two_part.data_bits
+    assert two_part.bits_per_byte == two_part.total_bits / 1000 and two_part.n_bytes == 1000
+    with pytest.raises(ValueError, match="empty"):
+        W.two_part_code_length_bits(model, b"", method=method, bits=bits)
+    with pytest.raises(ValueError, match="seq_len"):
+        W.two_part_code_length_bits(model, held_out, method=method, bits=bits, seq_len=32)

@@ -15,9 +15,9 @@ training FLOPs scale with its density. Three pieces:
   ``every`` steps until ``end`` it drops, in each layer, the fraction ``f(t) = f_0 / 2 (1 + cos(π t
   / end))`` (the cosine decay of Evci et al.) of the active weights with the smallest magnitude,
   and activates as many others: at random (**SET**, Mocanu et al. 2018) or those with the largest
-  dense gradient (**RigL**, Evci et al. 2020). Regrown weights start at zero (and their optimiser
-  moments too), so the function changes only by the dropped weights; each layer keeps its count,
-  so the sparsity stays exact.
+  dense gradient (**RigL**, Evci et al. 2020). Weights that were inactive and become active start
+  at zero (and their optimiser moments too), so the function changes only by the dropped weights;
+  each layer keeps its count, so the sparsity stays exact.
 
 FLOPs (:func:`sparse_training_flops`): with ``f_S`` the forward FLOPs per token of the sparse
 network (:func:`~scalingzip.nn.flops.sparse_forward_flops`) and ``f_D`` of the same network dense,
@@ -147,9 +147,11 @@ class PruneRegrow:
     selected layer's mask; on the others it does nothing and costs nothing.
 
     Invariants kept by each update, per layer: the number of active weights is unchanged (``k``
-    dropped, ``k`` grown, ``k = round(f(t) * active)``); every weight active after the update that
-    was not active after the drop (the grown ones, including a dropped weight grown back) is zero,
-    in ``weight_orig`` and in the optimiser's per-weight state (Adam's moments, SGD's momentum).
+    dropped, then ``k`` grown among the inactive ones, dropped ones included, ``k = round(f(t) *
+    active)``); every weight active after the update that was inactive before it is zero, in
+    ``weight_orig`` and in the optimiser's per-weight state (Adam's moments, SGD's momentum); every
+    other active weight keeps its value (a weight dropped and grown back was never gone). So the
+    masked weights after the update are those before it times the new mask.
 
     Args:
         method: ``"set"`` (regrow at random) or ``"rigl"`` (regrow the largest dense gradients;
@@ -199,7 +201,8 @@ class PruneRegrow:
             batch: RigL's batch for the dense gradient (a fresh training batch); unused by SET.
 
         Returns:
-            The number of weights grown, over all layers (0 when nothing was updated).
+            The number of weights that were inactive and are now active (as many became inactive),
+            over all layers; 0 when nothing was updated.
 
         Raises:
             ValueError: for a layer without a mask, RigL without a batch, or an optimiser that does
@@ -239,14 +242,15 @@ class PruneRegrow:
                     grow = candidates[torch.sort(score, descending=True, stable=True).indices[:k]]
                 new = after_drop.clone()
                 new[grow] = True
-                weights[grow] = 0.0
+                fresh = new & ~mask  # active now, inactive before: these start from zero
+                weights[fresh] = 0.0
                 if optimizer is not None:
                     for value in optimizer.state.get(m.weight_orig, {}).values():
                         if isinstance(value, torch.Tensor) and value.shape == m.weight_orig.shape:
-                            value.reshape(-1)[grow] = 0.0
+                            value.reshape(-1)[fresh] = 0.0
                 _set_mask(m, new.reshape(m.weight.shape).to(m.weight_mask.dtype))
                 assert int(new.sum()) == active.numel(), "a mask update must keep the layer's count"
-                grown_total += k
+                grown_total += int(fresh.sum())
         return grown_total
 
 

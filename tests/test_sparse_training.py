@@ -9,7 +9,7 @@ import tiny_lm  # tests/tiny_lm.py: a tiny byte transformer and real text
 from scalingzip.nn import pruning as P
 from scalingzip.nn import sparse_training as SP
 from scalingzip.nn.flops import transformer_flops
-from scalingzip.nn.saliency import _weight_gradients, lm_loss
+from scalingzip.nn.saliency import lm_loss, weight_gradients
 
 
 def kept(model):
@@ -67,7 +67,7 @@ def test_prune_and_regrow_keeps_each_layers_count_and_grown_weights_start_at_zer
         optimizer.step()
         before_masks = P.masks(model)
         before = {n: (m.weight_orig * m.weight_mask).detach().clone() for n, m in P.prunable_layers(model).items()}
-        grads = _weight_gradients(model, P.prunable_layers(model), batches[0], lm_loss)
+        grads = weight_gradients(model, P.prunable_layers(model), batches[0], lm_loss)
         grown = updater.step(model, optimizer, step, batch=batches[0])
         assert updater.updates_at(step) == (step in (3, 6, 9)) and (grown > 0 or not updater.updates_at(step))
         if not updater.updates_at(step):
@@ -135,6 +135,7 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="pass a batch"):
         SP.PruneRegrow("rigl", every=1, end=10).step(model, optimizer, 1)
     with pytest.raises(ValueError, match="optimizer does not train"):
-        SP.PruneRegrow("set", every=1, end=10).step(model, torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1), 1)
+        other = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1)
+        SP.PruneRegrow("set", every=1, end=10).step(model, other, 1)
     with pytest.raises(ValueError, match="every"):
         SP.sparse_training_flops(model, method="rigl")

@@ -181,8 +181,9 @@ def encode_weights(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -
     Per prunable layer: the mask as an adaptive binary arithmetic code; the kept weights quantised
     per layer with ``method`` (``"kmeans"``, ``"uniform"``, or ``"float32"``: stored exactly, 32 bits
     each) to ``2**bits`` levels (``bits`` from 1 to 16) and their indices as an adaptive arithmetic
-    code; the codebook's levels in use as float32. Every other parameter as float32. The whole goes into the ``SZIP`` container (model
-    ``"weights"``) with the CRC-32 of the decoded parameters, so a damaged blob is refused.
+    code; the codebook's levels in use as float32. Every other parameter as float32. The whole goes
+    into the ``SZIP`` container (model ``"weights"``) with the CRC-32 of the decoded parameters, so a
+    damaged blob is refused.
 
     The weights :func:`decode_weights` returns are the quantised ones, those of
     :func:`~scalingzip.nn.pruning.quantize_model`: quantisation is lossy, the coding after it is not.
@@ -259,13 +260,16 @@ def two_part_code_length_bits(model: nn.Module, data: bytes, *, method: str = "k
     the log-loss; an arithmetic coder adds at most a few bytes to it.
 
     Raises:
+        TypeError: for a model without a ``config.n_ctx``.
         ValueError: for an unknown method, bits outside 1 to 16, no data, or a ``seq_len`` that
             does not fit the model's context.
     """
+    n_ctx = getattr(getattr(model, "config", None), "n_ctx", None)
+    if not isinstance(model, nn.Module) or n_ctx is None:
+        raise TypeError(f"model must be a byte transformer (a module with config.n_ctx); got {type(model).__name__}")
     data = bytes(data)
     if not data:
         raise ValueError("data is empty: the second part codes held-out bytes; pass some")
-    n_ctx = model.config.n_ctx
     if isinstance(seq_len, bool) or not isinstance(seq_len, int) or not 1 <= seq_len <= n_ctx - 1:
         raise ValueError(f"seq_len must be an int from 1 to n_ctx - 1 = {n_ctx - 1}; got {seq_len!r}")
     model_bits = weights_code_length_bits(model, method=method, bits=bits)

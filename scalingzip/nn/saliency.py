@@ -65,6 +65,7 @@ __all__ = [
     "snip_scores",
     "taylor_scores",
     "wanda_scores",
+    "weight_gradients",
 ]
 
 CRITERIA = ("magnitude", "random", "taylor", "snip", "wanda")
@@ -134,9 +135,14 @@ def random_scores(model: nn.Module, *, seed: int = 0, layers: Iterable[str] | No
     return {name: torch.rand(m.weight.shape, generator=g) for name, m in _select(model, layers).items()}
 
 
-def _weight_gradients(model: nn.Module, selected: dict[str, nn.Module], batch, loss: Loss) -> dict[str, torch.Tensor]:
-    """∂loss/∂W for each selected layer's *effective* weight (``weight_orig * weight_mask`` where
-    pruned, so masked entries get their gradient too); leaves every ``.grad`` untouched."""
+def weight_gradients(model: nn.Module, layers: dict[str, nn.Module], batch: object,
+                     loss: Loss = lm_loss) -> dict[str, torch.Tensor]:
+    """∂L/∂W on one batch, in nats per unit of weight, for each layer's *effective* weight
+    (``weight_orig * weight_mask`` where pruned, so masked entries get their gradient too: what
+    RigL regrows by), by name; ``layers`` maps names to modules (e.g. :func:`~scalingzip.nn.pruning.prunable_layers`).
+    The tied token embedding's gradient sums its two uses. Runs in eval mode and leaves every
+    parameter's ``.grad`` untouched; a layer the loss does not reach gets zeros."""
+    selected = dict(layers)
     was_training = model.training
     model.eval()
     try:
@@ -147,7 +153,7 @@ def _weight_gradients(model: nn.Module, selected: dict[str, nn.Module], batch, l
             grads = torch.autograd.grad(value, [weights[i] for i in live], allow_unused=True)
     finally:
         model.train(was_training)
-    out = {name: torch.zeros_like(m.weight) for name, m in selected.items()}
+    out = {name: torch.zeros(m.weight.shape) for name, m in selected.items()}
     names = list(selected)
     for i, g in zip(live, grads):
         if g is not None:
@@ -170,7 +176,7 @@ def taylor_scores(model: nn.Module, batches: Sequence, *, layers: Iterable[str] 
     selected = _select(model, layers)
     total = {name: torch.zeros(m.weight.shape, dtype=torch.float64) for name, m in selected.items()}
     for batch in batches:
-        grads = _weight_gradients(model, selected, batch, loss)
+        grads = weight_gradients(model, selected, batch, loss)
         for name, m in selected.items():
             total[name] += (_current(m) * grads[name]).abs().double()
     return {name: (t / len(batches)).float() for name, t in total.items()}
@@ -190,7 +196,7 @@ def snip_scores(model: nn.Module, batches: Sequence, *, layers: Iterable[str] | 
     selected = _select(model, layers)
     grad = {name: torch.zeros(m.weight.shape, dtype=torch.float64) for name, m in selected.items()}
     for batch in batches:
-        for name, g in _weight_gradients(model, selected, batch, loss).items():
+        for name, g in weight_gradients(model, selected, batch, loss).items():
             grad[name] += g.double() / len(batches)
     scores = {name: (_current(m).double() * grad[name]).abs() for name, m in selected.items()}
     total = float(sum(s.sum() for s in scores.values()))

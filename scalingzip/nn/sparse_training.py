@@ -51,7 +51,7 @@ from torch import nn
 
 from scalingzip.nn.flops import sparse_forward_flops
 from scalingzip.nn.pruning import _select, _set_mask, apportion
-from scalingzip.nn.saliency import Loss, _weight_gradients, lm_loss
+from scalingzip.nn.saliency import Loss, lm_loss, weight_gradients
 
 __all__ = [
     "DISTRIBUTIONS",
@@ -213,14 +213,16 @@ class PruneRegrow:
         selected = _select(model, self.layers)
         bare = [name for name, m in selected.items() if not hasattr(m, "weight_mask")]
         if bare:
-            raise ValueError(f"layer {bare[0]!r} has no mask; install the sparse masks first with sparse_init(model, ...)")
+            raise ValueError(f"layer {bare[0]!r} has no mask; install the sparse masks first with "
+                             "sparse_init(model, ...)")
         trained = set() if optimizer is None else {id(p) for group in optimizer.param_groups for p in group["params"]}
         if optimizer is not None and any(id(m.weight_orig) not in trained for m in selected.values()):
-            raise ValueError("the optimizer does not train every masked layer's weights; build it from model.parameters()")
+            raise ValueError("the optimizer does not train every masked layer's weights; "
+                             "build it from model.parameters()")
         if self.method == "rigl":
             if batch is None:
                 raise ValueError("RigL regrows the weights with the largest gradient: pass a batch to step()")
-            grads = _weight_gradients(model, selected, batch, self.loss)
+            grads = weight_gradients(model, selected, batch, self.loss)
         fraction = self.fraction_at(step_index)
         grown_total = 0
         with torch.no_grad():

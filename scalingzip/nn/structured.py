@@ -48,7 +48,7 @@ from torch import nn
 
 from scalingzip.nn.determinism import one_thread
 from scalingzip.nn.pruning import _current, _mask, _set_mask
-from scalingzip.nn.saliency import Loss, _check_batches, _weight_gradients, lm_loss
+from scalingzip.nn.saliency import Loss, _check_batches, lm_loss, weight_gradients
 from scalingzip.nn.transformer import Block, ByteTransformer, TransformerConfig
 
 __all__ = [
@@ -83,7 +83,8 @@ class SlimConfig:
             raise TypeError(f"base must be a TransformerConfig; got {type(self.base).__name__}")
         for name, values, top in (("heads", self.heads, self.base.n_head), ("ff_widths", self.ff_widths, None)):
             if not isinstance(values, tuple) or len(values) != self.base.n_layer:
-                raise ValueError(f"{name} must be a tuple with one entry per block ({self.base.n_layer}); got {values!r}")
+                raise ValueError(f"{name} must be a tuple with one entry per block ({self.base.n_layer}); "
+                                 f"got {values!r}")
             if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 or (top is not None and v > top)
                    for v in values):
                 raise ValueError(f"each of {name} must be an int from 1 to {top or 'any'}; got {values!r}")
@@ -119,7 +120,8 @@ class SlimTransformer(ByteTransformer):
         if not isinstance(config, SlimConfig):
             raise TypeError(f"config must be a SlimConfig; got {type(config).__name__}")
         super().__init__(config.base)
-        self.blocks = nn.ModuleList(Block(config.base, n_head=h, d_ff=f) for h, f in zip(config.heads, config.ff_widths))
+        self.blocks = nn.ModuleList(Block(config.base, n_head=h, d_ff=f)
+                                    for h, f in zip(config.heads, config.ff_widths))
         self.config = config
 
 
@@ -240,7 +242,7 @@ def _unit_scores(model: nn.Module, readers: list[nn.Linear], slices: list[list],
     named = {str(i): r for i, r in enumerate(readers)}
     total = [torch.zeros(len(s), dtype=torch.float64) for s in slices]
     for batch in batches:
-        grads = _weight_gradients(model, named, batch, loss)
+        grads = weight_gradients(model, named, batch, loss)
         for i, (r, s) in enumerate(zip(readers, slices)):
             product = (_current(r) * grads[str(i)]).double()
             total[i] += torch.stack([product[:, cols].sum() for cols in s]).abs()  # |∂L/∂(gate)| per batch
@@ -350,7 +352,8 @@ def shrink_transformer(model: nn.Module) -> SlimTransformer:
     base = model.config.base if isinstance(model.config, SlimConfig) else model.config
     keep_heads = [_keep(_dead_heads(b)) for b in blocks]
     keep_neurons = [_keep(_dead_neurons(b)) for b in blocks]
-    config = SlimConfig(base=base, heads=tuple(len(k) for k in keep_heads), ff_widths=tuple(len(k) for k in keep_neurons))
+    config = SlimConfig(base=base, heads=tuple(len(k) for k in keep_heads),
+                        ff_widths=tuple(len(k) for k in keep_neurons))
     state = torch.random.get_rng_state()
     try:
         slim = SlimTransformer(config)
@@ -363,8 +366,11 @@ def shrink_transformer(model: nn.Module) -> SlimTransformer:
         for old, new, heads, neurons in zip(blocks, slim.blocks, keep_heads, keep_neurons):
             new.ln_1.load_state_dict(old.ln_1.state_dict())
             new.ln_2.load_state_dict(old.ln_2.state_dict())
-            rows = torch.cat([_head_rows(old, int(h)) for h in heads]).reshape(len(heads), 3, -1).transpose(0, 1).reshape(-1)
-            cols = torch.cat([torch.arange(old.attn.head_size * int(h), old.attn.head_size * (int(h) + 1)) for h in heads])
+            hs = old.attn.head_size
+            # the smaller qkv's rows: the kept heads' queries, then their keys, then their values
+            rows = torch.cat([_head_rows(old, int(h)) for h in heads])  # (q, k, v) of each head in turn
+            rows = rows.reshape(len(heads), 3, hs).transpose(0, 1).reshape(-1)
+            cols = torch.cat([torch.arange(hs * int(h), hs * (int(h) + 1)) for h in heads])
             new.attn.qkv.weight.copy_(_current(old.attn.qkv)[rows])
             new.attn.qkv.bias.copy_(_masked_bias(old.attn.qkv)[rows])
             new.attn.proj.weight.copy_(_current(old.attn.proj)[:, cols])

@@ -489,18 +489,19 @@ _TEXTS = r"""(selector) => {
   return {solution: solutions.join(" | "), other: text(rest)};
 }"""
 
-# Run in the page (phone): the page no wider than the screen (the widest elements named if it is),
-# no inline code split across lines inside a token (a run of characters without a space), no
-# keyboard hint shown.
-_PHONE_LAYOUT = r"""() => {
+# Run in the page (phone): the page no wider than the screen (the elements that reach past it
+# named if it is), no inline code split across lines inside a token (a run of characters without a
+# space), no keyboard hint shown. The screen's width is given: a mobile browser widens its layout
+# viewport (innerWidth) to a page that is too wide, and zooms out.
+_PHONE_LAYOUT = r"""(screenWidth) => {
   const problems = [];
   const describe = (el) => el.tagName.toLowerCase() + (el.classList.length ? "." + [...el.classList].slice(0, 3).join(".") : "");
   const width = document.documentElement.scrollWidth;
-  if (width > innerWidth + 1) {
-    const past = (el) => el.getBoundingClientRect().right > innerWidth + 1 && el.checkVisibility();
-    const widest = [...document.body.querySelectorAll("*")]
-      .filter((el) => past(el) && ![...el.children].some(past)).slice(0, 3).map(describe);
-    problems.push(`the page is ${width} px wide on a ${innerWidth} px screen: ${widest.join(", ")}`);
+  if (width > screenWidth + 1) {
+    const past = (el) => el.getBoundingClientRect().right > screenWidth + 1 && el.checkVisibility();
+    const widest = [...new Set([...document.body.querySelectorAll("*")]
+      .filter((el) => past(el) && ![...el.children].some(past)).map(describe))].slice(0, 4);
+    problems.push(`the page is ${width} px wide on a ${screenWidth} px screen: ${widest.join(", ")}`);
   }
   // A token is split when some of its boxes lie wholly below others: it spans two lines.
   const splitToken = (code) => {
@@ -754,7 +755,8 @@ class BookBrowser:
         try:
             self._open(report, report.name)
             self._wait_for_math()
-            layout = self.page.evaluate(_PHONE_LAYOUT)
+            self.page.evaluate("() => new Promise((done) => requestAnimationFrame(() => setTimeout(done)))")  # settled
+            layout = self.page.evaluate(_PHONE_LAYOUT, PHONE["viewport"]["width"])
             report.phone_width = int(layout["width"])
             report.inline_code = int(layout["codes"])
             report.phone_problems += layout["problems"]
@@ -778,7 +780,7 @@ class BookBrowser:
             page.locator(".search-button__wrapper.show input[name=q]").wait_for(state="visible", timeout=5000)
         except Exception as error:
             return [f"the search dialog did not open on a tap ({str(error).splitlines()[0]})"]
-        layout = page.evaluate(_PHONE_LAYOUT)
+        layout = page.evaluate(_PHONE_LAYOUT, PHONE["viewport"]["width"])
         page.keyboard.press("Escape")  # the theme closes the dialog on Escape
         try:
             page.locator(".search-button__wrapper.show").wait_for(state="detached", timeout=2000)

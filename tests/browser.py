@@ -2,8 +2,9 @@
 
 The book's HTML is served on the loopback interface (:class:`BookServer`) and driven with
 Playwright in Chromium (Debian's ``chromium`` package or any other Chromium, see
-:func:`find_chromium`). :func:`audit_book` opens every page of the build once, in one browser, one
-context and one tab, and records in a :class:`PageReport` what the tests in ``test_book.py`` assert:
+:func:`find_chromium`). :func:`audit_book` opens every page of the build twice, in one browser:
+once in a tab at a desktop's size, once in a tab of a phone's (each in a context of its own), and
+records in a :class:`PageReport` what the tests in ``test_book.py`` assert:
 
 - what went wrong while it loaded: console errors, uncaught exceptions, failed requests (including
   every answer of 400 or more the server gave, so the browser's own ``/favicon.ico`` counts too)

@@ -8,8 +8,13 @@ checked by searching every file of the build for the masters' solution and hidde
 Then the build is read in a browser (Chromium, driven by Playwright; ``tests/browser.py``): every
 page served on the loopback interface loads with no console error, no failed request and no request
 elsewhere, its math typeset by the build's own MathJax, every image loaded, every solution hidden
-until clicked, every figure readable in dark mode, and the search finds a known term. Screenshots
-are saved under ``.artifacts/browser/``.
+until clicked, every figure readable in dark mode, and the search finds a known term. The layout is
+read at a desktop's size and on a phone: code never runs past the content column, the sidebar keeps
+the book's title and the search field in view, the chapters' bookkeeping cells are folded, and on a
+phone the page is no wider than the screen, inline code breaks only at its spaces, the menu shows
+the title once and no keyboard hint shows. The search's snippets are prose: each page listed once,
+no TeX, no run of section numbers, no text of a folded solution. Screenshots are saved under
+``.artifacts/browser/``.
 
 This is the slow test, and the one place where the suite executes the chapters and labs: the build
 runs every notebook once, in a fresh build directory with a fresh execution cache (so a cached
@@ -396,6 +401,83 @@ def test_search_finds_a_known_term(book, browser_audit):
     if (html / SEARCH_PAGE).is_file():
         assert SEARCH_PAGE in pages, f"searching {SEARCH_TERM!r} did not find {SEARCH_PAGE}; found {sorted(pages)}"
     assert all((html / p).is_file() for p in pages), f"search results that are not pages: {sorted(pages)}"
+
+
+def test_code_never_runs_past_the_content_column(browser_audit):
+    """Every code block (a code cell's input or output) fits the content column at a desktop's size
+    and on a phone: it wraps its long lines. The labs' public tests were the longest."""
+    assert sum(r.code_blocks for r in browser_audit.pages.values()) > 0, "no code block in the whole book"
+    for lab in LABS:
+        assert browser_audit.pages[f"labs/{lab.stem}.html"].code_blocks > 0, f"{lab.stem}: no code block found"
+    problems = browser_audit.code_problems()
+    assert not problems, "code wider than the content column:\n" + _listed(problems)
+
+
+def test_sidebar_keeps_the_title_and_the_search_field_in_view(browser_audit):
+    """With the sidebar's table of contents opened out and scrolled to its end, the book's title and
+    the search field are still on the screen, uncovered, and the title shows once."""
+    assert max(r.sidebar_scrolled for r in browser_audit.pages.values()) > 100, (
+        "the sidebar never scrolled in its check: the check would check nothing")
+    problems = browser_audit.sidebar_problems()
+    assert not problems, "the sidebar loses its title or search field:\n" + _listed(problems)
+
+
+def test_bookkeeping_cells_are_folded_in_the_chapters(browser_audit):
+    """Every hide-input cell (tests/test_chapter_cells.py says which chapter cells must be) shows a
+    toggle, not its code; every chapter has some."""
+    for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
+        assert browser_audit.pages[f"chapters/{nb.stem}.html"].folded_cells > 0, f"{nb.stem}: no folded cell"
+    problems = browser_audit.folding_problems()
+    assert not problems, "cells whose code should be folded:\n" + _listed(problems)
+
+
+def test_pages_read_well_on_a_phone(browser_audit):
+    """On a phone (390 x 844, touch, a mobile browser): no page wider than the screen, no inline
+    code split inside a token, the menu showing the book's title once, no "Ctrl + K" hint."""
+    visited = [r for r in browser_audit.pages.values() if not r.redirect]
+    assert visited and all(r.phone_width > 0 for r in visited), "pages not visited on the phone"
+    assert sum(r.inline_code for r in visited) > 0, "no inline code checked on the phone"
+    problems = browser_audit.phone_problems()
+    assert not problems, "pages that read badly on a phone:\n" + _listed(problems)
+
+
+def test_search_snippets_are_prose(browser_audit):
+    """Searching for the course's terms, for "glossary", for the labs' "model answer" and for a word
+    that only a lab's reference solution holds: each page is listed once, and the titles and
+    snippets are prose, with no TeX source, no run of section numbers and nothing quoted from a
+    folded solution; the solutions are not indexed, so the last word leads to none of them."""
+    assert browser_audit.solution_word, "no word found that only the labs' solutions hold"
+    searched = set(browser_audit.searches)
+    assert {SEARCH_TERM, *browser.SEARCH_TERMS, browser_audit.solution_word} <= searched
+    assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
+    glossary = [r.page for r in browser_audit.searches["glossary"]]
+    assert "appendices/glossary.html" in glossary, f"searching 'glossary' did not find the glossary: {glossary}"
+    snippets = [r.snippet for results in browser_audit.searches.values() for r in results if r.snippet]
+    assert len(snippets) > 10, "hardly any snippet to check"
+    problems = browser_audit.snippet_problems()
+    assert not problems, "search results that are not prose:\n" + _listed(problems)
+
+
+def test_the_snippet_checks_catch_what_they_look_for():
+    """browser.snippet_problems on made-up results: each defect it looks for is caught."""
+    lab = browser.PageReport("labs/lab.html", solution_text="the reference solution calls secret_helper_name and returns the sum of all codes",
+                             other_text="the lab asks for a function that returns the sum")
+    results = {
+        "entropy": [browser.SearchResult("chapters/a.html", "A", "the entropy \\log_2 p of a source"),
+                    browser.SearchResult("chapters/a.html#x", "A", "entropy again"),
+                    browser.SearchResult("chapters/b.html", "B", "Contents 1.1. Entropy 1.2. Codes 1.3. Huffman 1.4. Arithmetic")],
+        "codes": [browser.SearchResult("labs/lab.html", "Lab", "... calls secret_helper_name and returns the sum of all codes ...")],
+        "secret_helper_name": [browser.SearchResult("labs/lab.html", "Lab", "")],
+        "fine": [browser.SearchResult("chapters/c.html", "C", "A model that predicts well codes in 0.66 bits per byte, 2.1 less.")],
+    }
+    problems = browser.snippet_problems(results, {"labs/lab.html": lab}, "secret_helper_name")
+    assert any("listed 2 times" in p for p in problems)
+    assert any("TeX source" in p for p in problems)
+    assert any("section numbers" in p for p in problems)
+    assert any("quotes a folded solution" in p for p in problems)
+    assert any("only its folded solutions hold" in p for p in problems)
+    assert not [p for p in problems if "'fine'" in p]
+    assert browser.solution_only_word({"labs/lab.html": lab}) == "secret_helper_name"
 
 
 def test_figures_are_readable_in_dark_mode(browser_audit):

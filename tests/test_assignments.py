@@ -145,7 +145,8 @@ def test_leaks_are_found():
 
 
 def test_prose_fragments_are_what_every_rendering_keeps():
-    text = "**Model** the coder's rate -- $-\\log_2 p$ bits {footcite}`x` is the *log-loss* of the model on held-out text"
+    text = ("**Model** the coder's rate -- $-\\log_2 p$ bits {footcite}`rissanen1978modeling,grunwald2007minimum` is "
+            "the *log-loss* of the model on held-out text $$\\sum_t \\text{one long formula of plain words}$$")
     assert prose_fragments(text) == {"of the model on held-out text"}
 
 

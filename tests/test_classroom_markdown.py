@@ -451,3 +451,10 @@ def test_the_language_model_lab_before_and_after():
     assert "which you built yourself in *Lab: Arithmetic coding from scratch*" in text
     assert "\\tag{1}" in text and "{eq}" not in text and "(eq-lab-lm-ideal)" not in text
     assert "### Written question 1" in text, "written questions are headed markdown (otter manual questions)"
+
+
+def test_a_citation_after_its_authors_names_gives_the_year_alone():
+    context = MarkdownContext(root=ROOT, bibliography=read_bibliography(ROOT / "references.bib"))
+    text = plain_markdown("following Hoffmann et al. {footcite}`hoffmann2022training`, and later {footcite}`hoffmann2022training`",
+                          context=context)
+    assert text == "following Hoffmann et al. (2022), and later (Hoffmann et al., 2022)"

@@ -557,6 +557,8 @@ BENCHMARKS = {
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
     "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
     "train": ("train", "training throughput of each transformer size on one core: bytes/s and FLOP/s (6N and full count)"),
+    "prune": ("prune", "CPU speed-up of the sparse study's transformers with half their heads and MLP neurons removed, "
+                       "beside their FLOP ratio"),
 }
 
 

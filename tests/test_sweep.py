@@ -254,7 +254,7 @@ def test_sampling_must_be_known():
 def test_every_study_is_registered_once_and_every_config_class_has_a_kind():
     from scalingzip.studies import STUDIES
 
-    assert {s.chapter for s in STUDIES.values()} == {5, 6, 7} and len(STUDIES) == 4
+    assert {s.chapter for s in STUDIES.values()} == {5, 6, 7} and len(STUDIES) == 5
     classes: dict = {}  # a kind shared by two studies (the transformer's shape) names one class
     for study in STUDIES.values():
         module = study.load_module()
@@ -320,7 +320,7 @@ def test_load_study_gives_the_design_its_records_and_a_selector(tmp_path):
         study.select("sizes")
     with pytest.raises(ValueError, match="LMRun in group 'size' has no field 'width'"):
         study.select("size", width=3)
-    with pytest.raises(ValueError, match="unknown study 'vision'; choose one of nlp, epoch, cv, pruning"):
+    with pytest.raises(ValueError, match="unknown study 'vision'; choose one of nlp, epoch, cv, pruning, sparse"):
         load_study("vision")
     keep = config_key(nlp.all_runs()[0])
     shutil.copy(STUDY_RESULTS / f"{keep}.json", tmp_path)

@@ -239,10 +239,10 @@ def test_configs_refuse_what_they_cannot_run():
 
 
 def test_the_records_when_the_study_has_been_run():
-    folder = RESULTS / "sparse"
-    if not any(folder.glob("*.json")):
-        pytest.skip("the sparse study has not been run yet: python -m scalingzip sweep sparse --workers 2")
-    study = load_study("sparse")
+    try:
+        study = load_study("sparse")
+    except FileNotFoundError as missing:  # a sweep under way commits its records as they land
+        pytest.skip(f"the sparse study is not complete yet ({missing})")
     epoch = load_study("epoch")
     for r in study.select("criteria"):  # a base is the chapter-5 trunk's fork at 2**21 bytes, float for float
         trunk = next(t for t in epoch.select("size") if t.config.model == r.config.model)

@@ -264,14 +264,15 @@ def run_study(name: str, *, results: Path | None = None, workers: int = 1, sched
         lines = [f"study {name}: {len(configs)} runs; {cached} recorded in {results}, {len(configs) - cached} to run{pruned}"]
         costs = {c: float(getattr(c, "cost", lambda: float("nan"))()) for c in configs}
         todo = {c for c in configs if not (results / f"{config_key(c)}.json").is_file()}
-        lines.append(f"  {'group':<10} {'runs':>5} {'to run':>7} {'CPU time to run (estimated)':>28}")
+        width = max(10, *map(len, design))  # the group names' column
+        lines.append(f"  {'group':<{width}} {'runs':>5} {'to run':>7} {'CPU time to run (estimated)':>28}")
         counted: set = set()
         for group, runs in design.items():
             new = [c for c in dict.fromkeys(runs) if c in todo and c not in counted]  # a shared run counts once
             counted.update(new)
-            lines.append(f"  {group:<10} {len(runs):>5} {len(new):>7} {_duration(sum(costs[c] for c in new)):>28}")
+            lines.append(f"  {group:<{width}} {len(runs):>5} {len(new):>7} {_duration(sum(costs[c] for c in new)):>28}")
         total = sum(costs[c] for c in todo)
-        lines.append(f"  {'all':<10} {len(configs):>5} {len(todo):>7} {_duration(total):>28}"
+        lines.append(f"  {'all':<{width}} {len(configs):>5} {len(todo):>7} {_duration(total):>28}"
                      f"   (on {workers} worker(s): at least "
                      f"{_duration(max(total / max(1, workers), max((costs[c] for c in todo), default=0)))} of wall time)")
         return "\n".join(lines)
@@ -557,6 +558,8 @@ BENCHMARKS = {
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
     "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
     "train": ("train", "training throughput of each transformer size on one core: bytes/s and FLOP/s (6N and full count)"),
+    "prune": ("prune", "CPU speed-up of the sparse study's transformers with half their heads and MLP neurons removed, "
+                       "beside their FLOP ratio"),
 }
 
 

@@ -309,14 +309,17 @@ def secret_lines(nb) -> tuple[set[str], set[str]]:
     return distinctive(solution), distinctive(hidden)
 
 
+_ROLE_OR_MATH = re.compile(r"\{[\w:.-]+\}`[^`]*`|\$\$.*?\$\$|\$[^$\n]*\$", re.S)
 _NOT_PROSE = re.compile(r"[\n`*_$\\{}\[\]()<>&\"'|#~^=]|--|\.\.\.")
 
 
 def prose_fragments(markdown: str, min_length: int = 24) -> set[str]:
     """The runs of plain prose in ``markdown`` that any rendering keeps verbatim: the text between
-    line breaks, markup, math, roles, quotes and dashes (which a page may set as typographic
-    characters), stripped, at least ``min_length`` characters long."""
-    return {run.strip() for run in _NOT_PROSE.split(markdown) if len(run.strip()) >= min_length}
+    line breaks, markup, quotes and dashes (which a page may set as typographic characters), with
+    roles and formulas left out (a page renders them as other text), stripped, at least
+    ``min_length`` characters long."""
+    text = _ROLE_OR_MATH.sub("\n", markdown)  # a role's target or a formula is rendered as something else
+    return {run.strip() for run in _NOT_PROSE.split(text) if len(run.strip()) >= min_length}
 
 
 def notebook_text(nb) -> str:

@@ -592,14 +592,14 @@ class _Converter:
         pieces = []
         for kind, value in _inline_tokens(text):
             if kind == "role":
-                pieces.append(self.role(*value))
+                pieces.append(self.role(*value, before="".join(pieces)))
             else:
                 if kind == "text" and (m := _SUBSTITUTION.search(str(value))):
                     raise ValueError(f"MyST substitution {m.group(0)} is not supported: write its text")
                 pieces.append(str(value))
         return "".join(pieces)
 
-    def role(self, name: str, content: str) -> str:
+    def role(self, name: str, content: str, before: str = "") -> str:
         short = name.removeprefix("py:")
         text, target = _split_target(content)
         if short in _OBJECT_ROLES:
@@ -609,7 +609,7 @@ class _Converter:
             target = target.lstrip("!~").lstrip(".")
             return _inline_code(target.rsplit(".", 1)[-1] if tilde else target)
         if name.split(":")[0] in _CITE_ROLES:
-            return self.cite(name, content)
+            return self.cite(name, content, before)
         if name == "doc":
             path = self.document(target, content)
             return f"*{_escape(text if text is not None else _document_title(path))}*"
@@ -633,7 +633,7 @@ class _Converter:
             "the roles scalingzip.classroom.markdown converts, or plain markdown"
         )
 
-    def cite(self, name: str, content: str) -> str:
+    def cite(self, name: str, content: str, before: str = "") -> str:
         keys = [key.strip() for key in content.split(",") if key.strip()]
         if not keys:
             raise ValueError(f"{{{name}}}`{content}` cites no key")
@@ -654,6 +654,9 @@ class _Converter:
         who = [_author_label(e, full=style in ("ps", "ts", "authors")) for e in entries]
         years = [self._years.get(e.key, e.year) for e in entries]
         if style in ("p", "ps"):
+            # "following Hoffmann et al. {footcite}`key`": the text already names the authors, so the year alone
+            if len(entries) == 1 and re.search(re.escape(who[0]) + r"(?:['’]s)?\s*$", before):
+                return f"({years[0]})"
             return "(" + "; ".join(f"{w}, {y}" for w, y in zip(who, years, strict=True)) + ")"
         if style in ("t", "ts"):
             return _join_and([f"{w} ({y})" for w, y in zip(who, years, strict=True)])

@@ -14,7 +14,10 @@ and nothing else is sent.
   ``forks``, :func:`train_epoch` copies the model and its optimiser where a shorter run's
   cool-down starts, trains the copy through that cool-down on the shorter run's last bytes, and
   hands the finished shorter run to ``on_fork``; it is the same, float for float, as training
-  the shorter run on its own (a test checks it).
+  the shorter run on its own (a test checks it). Given ``model``, it trains that network (a
+  pruned one, say) instead of a fresh one; given ``on_step``, it calls it after every update
+  (to prune on a schedule, or to move a sparse mask: :mod:`scalingzip.studies.sparse_lm`).
+  Without them a run is what it always was, bit for bit.
 * :func:`evaluate_bits` is the code length of held-out bytes under a model, read in the same
   windows as training reads them.
 * :func:`encode_epoch` does the same training and arithmetic-codes every byte of every batch,
@@ -34,6 +37,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,7 +48,12 @@ from scalingzip.compressors.lm import START_BYTE, StreamLayout, walk_streams
 from scalingzip.nn.determinism import one_thread, weights_crc32
 from scalingzip.nn.transformer import TransformerConfig, build_model
 
-__all__ = ["EpochCode", "EpochConfig", "EpochResult", "decode_epoch", "encode_epoch", "evaluate_bits", "train_epoch"]
+__all__ = ["EpochCode", "EpochConfig", "EpochResult", "OnStep", "decode_epoch", "encode_epoch", "evaluate_bits",
+           "train_epoch"]
+
+# on_step(steps_done, model, optimizer, batch): called after each update of train_epoch's run;
+# batch is the (B, seq_len + 1) int64 tensor of windows just trained on (short windows zero-padded)
+OnStep = Callable[[int, torch.nn.Module, torch.optim.Optimizer, torch.Tensor], Any]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -160,9 +169,9 @@ def _targets(seq: torch.Tensor, layout: StreamLayout) -> torch.Tensor:
     return targets
 
 
-def _train_step(model, opt, seq: np.ndarray, layout: StreamLayout, lr: float) -> float:
+def _train_step(model, opt, seq: np.ndarray | torch.Tensor, layout: StreamLayout, lr: float) -> float:
     """Score one batch (its code length in bits, before the update), then train on it."""
-    seq = torch.from_numpy(seq)
+    seq = torch.as_tensor(seq)
     targets = _targets(seq, layout)
     logits = model(seq[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100,
@@ -175,13 +184,16 @@ def _train_step(model, opt, seq: np.ndarray, layout: StreamLayout, lr: float) ->
     return float(loss.detach()) / math.log(2)
 
 
-def _run(model_config: TransformerConfig, config: EpochConfig, n: int, code_batch, forks=(), on_fork=None) -> EpochResult:
+def _run(model_config: TransformerConfig, config: EpochConfig, n: int, code_batch, forks=(), on_fork=None,
+         model: torch.nn.Module | None = None, on_step: OnStep | None = None) -> EpochResult:
     """Train one epoch over ``n`` bytes; ``code_batch(model, offset, layout) -> (B, seq_len + 1) tokens``
     supplies each batch (coding or decoding it with the model as it is) before the model trains on it.
-    Each shorter run of ``forks`` branches off where its cool-down starts (see :func:`train_epoch`)."""
+    Each shorter run of ``forks`` branches off where its cool-down starts (see :func:`train_epoch`).
+    ``model`` (trained in place) replaces the fresh one; ``on_step`` is called after each update."""
     _check(model_config, config)
     batches = _batches(n, config)
-    model = build_model(model_config, seed=config.seed)
+    if model is None:
+        model = build_model(model_config, seed=config.seed)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, config.beta2), weight_decay=config.weight_decay)
     bits, sizes = np.zeros(len(batches)), np.zeros(len(batches), dtype=np.int64)
     branch_at: dict[int, list[int]] = {}
@@ -194,8 +206,11 @@ def _run(model_config: TransformerConfig, config: EpochConfig, n: int, code_batc
             if step == len(batches):
                 break
             offset, layout = batches[step]
-            bits[step] = _train_step(model, opt, code_batch(model, offset, layout), layout, config.lr_at(step, n))
+            seq = torch.from_numpy(code_batch(model, offset, layout))
+            bits[step] = _train_step(model, opt, seq, layout, config.lr_at(step, n))
             sizes[step] = layout.n
+            if on_step is not None:
+                on_step(step + 1, model, opt, seq)
     result = EpochResult(bits, sizes, weights_crc32(model))
     if n in forks:
         on_fork(n, model, result)
@@ -242,7 +257,7 @@ def evaluate_bits(model, data: bytes, config: EpochConfig, *, windows_per_batch:
 
 def train_epoch(data: bytes, model_config: TransformerConfig, config: EpochConfig, *,
                 forks: Sequence[int] = (), on_fork: Callable[[int, torch.nn.Module, EpochResult], None] | None = None,
-                ) -> EpochResult:
+                model: torch.nn.Module | None = None, on_step: OnStep | None = None) -> EpochResult:
     """One epoch over ``data`` in order; returns each batch's code length before the model trained on it.
 
     Args:
@@ -251,9 +266,28 @@ def train_epoch(data: bytes, model_config: TransformerConfig, config: EpochConfi
             ``len(data)`` itself may be listed, to receive this run's own final model.
         on_fork: called as ``on_fork(m, model, result)`` with each run's final model and its
             :class:`EpochResult`, in the order the runs finish.
+        model: train this network, in place, instead of ``build_model(model_config, seed=config.seed)``
+            (a trained one to fine-tune, one with pruning masks); ``model.config`` must be
+            ``model_config``. A new AdamW is made for it, so its schedule starts again.
+        on_step: called as ``on_step(steps_done, model, optimizer, batch)`` after each update
+            (``steps_done`` from 1; ``batch`` the ``(B, seq_len + 1)`` int64 tensor just trained on,
+            start byte first, short windows zero-padded), e.g. to prune on a schedule or to update a
+            sparse mask (:class:`~scalingzip.nn.sparse_training.PruneRegrow`). What it changes is
+            trained on from the next step. Neither ``model`` nor ``on_step`` goes with shorter
+            ``forks``: the branches would copy a masked model, and interleave the hook's calls.
+
+    Without ``model`` and ``on_step`` the run is exactly what it was before they existed.
     """
     data = as_bytes(data)
     forks = tuple(forks)
+    if model is not None:
+        if not isinstance(model, torch.nn.Module) or getattr(model, "config", None) != model_config:
+            raise ValueError("model must be a network whose config is model_config; build it with "
+                             "build_model(model_config, seed=...)")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step must be callable; got {type(on_step).__name__}")
+    if (model is not None or on_step is not None) and set(forks) - {len(data)}:
+        raise ValueError("model and on_step cannot be combined with shorter forks: run each length on its own")
     if forks:
         if on_fork is None:
             raise ValueError("forks need on_fork, to receive each shorter run")
@@ -262,8 +296,8 @@ def train_epoch(data: bytes, model_config: TransformerConfig, config: EpochConfi
             raise ValueError(f"each fork must be an int in (0, {len(data)}]; got {bad[0]!r}")
         if config.schedule != "wsd" and set(forks) != {len(data)}:
             raise ValueError("forks need schedule='wsd': a cosine run's rate depends on its length from the start")
-    return _run(model_config, config, len(data), lambda model, offset, layout: layout.split(data[offset:offset + layout.n]),
-                forks, on_fork)
+    return _run(model_config, config, len(data), lambda net, offset, layout: layout.split(data[offset:offset + layout.n]),
+                forks, on_fork, model=model, on_step=on_step)
 
 
 def encode_epoch(data: bytes, model_config: TransformerConfig, config: EpochConfig) -> EpochCode:

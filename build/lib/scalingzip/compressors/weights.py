@@ -10,7 +10,11 @@ copy of a template network, and :func:`weights_code_length_bits` is the length o
 bits (the length *of* a model, where :func:`scalingzip.coding.adaptive.adaptive_code_length_bits`
 is the length of data *under* one), next to :func:`float32_bits`, the size of the weights stored
 plainly. As a registered compressor: ``compress(net, "weights", method="kmeans", bits=5)`` and
-``decompress(blob, template=net)``.
+``decompress(blob, template=net)``. Codebooks of 1 to 16 bits.
+
+:func:`two_part_code_length_bits` adds the second part, the code length of held-out bytes under
+the quantised network (:func:`~scalingzip.compressors.epoch.evaluate_bits`), so that a study can
+choose the sparsity and bit width with the shortest total (Grünwald 2007, the MDL principle).
 
 Only the weights of ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d`` and ``nn.Embedding`` layers are pruned and
 quantised; biases and every other parameter are kept exactly.
@@ -18,11 +22,13 @@ quantised; biases and every other parameter are kept exactly.
 References:
     S. Han, H. Mao and W. J. Dally (2016), "Deep Compression: Compressing Deep Neural Networks with
     Pruning, Trained Quantization and Huffman Coding", ICLR.
+    P. D. Grünwald (2007), "The Minimum Description Length Principle", MIT Press (two-part codes).
 """
 
 from __future__ import annotations
 
 import struct
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -33,20 +39,35 @@ from scalingzip.coding.adaptive import AdaptiveModel
 from scalingzip.coding.arithmetic import ArithmeticDecoder, ArithmeticEncoder
 from scalingzip.coding.container import Header
 from scalingzip.compressors import Compressor, Encoded, compress, decompress, read_header, register
+from scalingzip.compressors.epoch import EpochConfig, evaluate_bits
 from scalingzip.nn.pruning import (
     clone,
     layer_weights,
     plain_parameters,
     prunable_layers,
     quantize_kmeans,
+    quantize_model,
     quantize_uniform,
 )
 
-__all__ = ["decode_weights", "encode_weights", "float32_bits", "weights_code_length_bits"]
+__all__ = ["TwoPartLength", "decode_weights", "encode_weights", "float32_bits", "two_part_code_length_bits",
+           "weights_code_length_bits"]
 
 
 _METHODS = {"float32": 0, "uniform": 1, "kmeans": 2}
-_MAX_CODEBOOK_BITS = 12
+_MAX_CODEBOOK_BITS = 16
+
+
+def _size_format(bits: int) -> str:
+    """How a layer's codebook size is written: two bytes, or four at 16 bits (2**16 levels do not fit two)."""
+    return ">H" if bits < 16 else ">I"
+
+
+def _index_model(k: int) -> AdaptiveModel:
+    """The adaptive model of a layer's codebook indices, the same on both sides. Its counts' cap
+    must exceed twice the alphabet: the default 2**16 up to 16,384 levels (every code of 14 bits or
+    fewer is as it always was), four times the alphabet above."""
+    return AdaptiveModel(k, max_total=max(1 << 16, 4 * k))
 
 
 def _encode(model: nn.Module, *, method: str = "kmeans", bits: int = 5, progress: bool = False) -> Encoded:
@@ -71,8 +92,8 @@ def _encode(model: nn.Module, *, method: str = "kmeans", bits: int = 5, progress
             q = (quantize_kmeans if method == "kmeans" else quantize_uniform)(kept, bits)
             used = np.unique(q.indices)  # store only the levels in use: every stored byte matters
             codebook, indices = q.codebook[used], np.searchsorted(used, q.indices)
-            side += struct.pack(">H", len(codebook)) + codebook.astype("<f4").tobytes()
-            index_model = AdaptiveModel(len(codebook))
+            side += struct.pack(_size_format(bits), len(codebook)) + codebook.astype("<f4").tobytes()
+            index_model = _index_model(len(codebook))
             for i in indices:
                 index_model.encode(int(i), encoder)
             values = codebook[indices]
@@ -102,6 +123,8 @@ def _decode(header: Header, *, template: nn.Module, progress: bool = False) -> t
     method = {v: k for k, v in _METHODS.items()}.get(header.params["method"])
     if method is None or header.params["n_layers"] != len(layers) or header.params["n_params"] != n_params:
         raise ValueError("the blob does not fit this template: another architecture, or a damaged header")
+    if not 1 <= header.params["bits"] <= _MAX_CODEBOOK_BITS:
+        raise ValueError(f"the header's bits ({header.params['bits']}) are out of range; the blob is damaged")
     payload = header.payload
     try:
         (n_side,) = struct.unpack(">Q", payload[:8])
@@ -129,11 +152,12 @@ def _decode(header: Header, *, template: nn.Module, progress: bool = False) -> t
                 if method == "float32" or n_kept == 0:
                     values = np.frombuffer(take(4 * n_kept), dtype="<f4")
                 else:
-                    (k,) = struct.unpack(">H", take(2))
-                    if not 1 <= k <= 2 ** _MAX_CODEBOOK_BITS:
+                    size = struct.Struct(_size_format(header.params["bits"]))
+                    (k,) = size.unpack(take(size.size))
+                    if not 1 <= k <= min(n_kept, 2 ** header.params["bits"]):
                         raise ValueError("codebook size out of range")
                     codebook = np.frombuffer(take(4 * k), dtype="<f4")
-                    index_model = AdaptiveModel(k)
+                    index_model = _index_model(k)
                     values = codebook[[index_model.decode(decoder) for _ in range(n_kept)]]
                 full = np.zeros(n, dtype=np.float32)
                 full[keep] = values
@@ -156,12 +180,17 @@ def encode_weights(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -
 
     Per prunable layer: the mask as an adaptive binary arithmetic code; the kept weights quantised
     per layer with ``method`` (``"kmeans"``, ``"uniform"``, or ``"float32"``: stored exactly, 32 bits
-    each) to ``2**bits`` levels and their indices as an adaptive arithmetic code; the codebook as
-    float32. Every other parameter as float32. The whole goes into the ``SZIP`` container (model
-    ``"weights"``) with the CRC-32 of the decoded parameters, so a damaged blob is refused.
+    each) to ``2**bits`` levels (``bits`` from 1 to 16) and their indices as an adaptive arithmetic
+    code; the codebook's levels in use as float32. Every other parameter as float32. The whole goes
+    into the ``SZIP`` container (model ``"weights"``) with the CRC-32 of the decoded parameters, so a
+    damaged blob is refused.
 
-    The weights :func:`decode_weights` returns are the quantised ones: quantisation is lossy, the
-    coding after it is not.
+    The weights :func:`decode_weights` returns are the quantised ones, those of
+    :func:`~scalingzip.nn.pruning.quantize_model`: quantisation is lossy, the coding after it is not.
+
+    Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
+        ValueError: for an unknown method, or bits outside 1 to 16.
     """
     return compress(model, "weights", method=method, bits=bits)
 
@@ -197,3 +226,52 @@ register(Compressor(
     encode=_encode, decode=_decode, fields=tuple((k, 0) for k in ("method", "bits", "n_layers", "n_params")),
     description="a network's weights, pruned, quantised and arithmetic-coded (decoding needs template=, "
                 "a network of the same architecture)"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class TwoPartLength:
+    """A two-part code of held-out bytes: the network's exact code, then the bytes' code under it."""
+
+    model_bits: int  # 8 x the bytes of encode_weights(model, method, bits), header included
+    data_bits: float  # code length of the bytes under the quantised network, in bits (evaluate_bits)
+    n_bytes: int  # bytes coded by the second part
+    method: str
+    bits: int  # codebook bits per layer
+
+    @property
+    def total_bits(self) -> float:
+        """Both parts, in bits: what a study minimises over sparsity and bit width."""
+        return self.model_bits + self.data_bits
+
+    @property
+    def bits_per_byte(self) -> float:
+        """The total per byte of data."""
+        return self.total_bits / self.n_bytes
+
+
+def two_part_code_length_bits(model: nn.Module, data: bytes, *, method: str = "kmeans", bits: int = 5,
+                              seq_len: int = 64) -> TwoPartLength:
+    """The two-part code length of ``data`` with a byte transformer: first the network's weights as
+    :func:`encode_weights` codes them (:func:`weights_code_length_bits`: the masks and quantised
+    weights exactly, header included), then the bytes under the network those weights decode to
+    (:func:`~scalingzip.nn.pruning.quantize_model`), read as an epoch reads held-out bytes
+    (:func:`~scalingzip.compressors.epoch.evaluate_bits`, windows of ``seq_len`` bytes, each byte
+    predicted, its bits per byte times its bytes). The second part is a code length measured from
+    the log-loss; an arithmetic coder adds at most a few bytes to it.
+
+    Raises:
+        TypeError: for a model without a ``config.n_ctx``.
+        ValueError: for an unknown method, bits outside 1 to 16, no data, or a ``seq_len`` that
+            does not fit the model's context.
+    """
+    n_ctx = getattr(getattr(model, "config", None), "n_ctx", None)
+    if not isinstance(model, nn.Module) or n_ctx is None:
+        raise TypeError(f"model must be a byte transformer (a module with config.n_ctx); got {type(model).__name__}")
+    data = bytes(data)
+    if not data:
+        raise ValueError("data is empty: the second part codes held-out bytes; pass some")
+    if isinstance(seq_len, bool) or not isinstance(seq_len, int) or not 1 <= seq_len <= n_ctx - 1:
+        raise ValueError(f"seq_len must be an int from 1 to n_ctx - 1 = {n_ctx - 1}; got {seq_len!r}")
+    model_bits = weights_code_length_bits(model, method=method, bits=bits)
+    data_bits = evaluate_bits(quantize_model(model, method=method, bits=bits), data, EpochConfig(seq_len=seq_len))
+    return TwoPartLength(model_bits=model_bits, data_bits=data_bits, n_bytes=len(data), method=method, bits=bits)

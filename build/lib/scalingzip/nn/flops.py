@@ -12,7 +12,8 @@ costing ``4N``; one training token costs ``6N``, and training on D tokens costs 
 This module counts both ways: exactly, by running a model under PyTorch's FLOP counter
 (:func:`measure_flops`), and in closed form for :class:`~scalingzip.nn.transformer.TransformerConfig`
 (:func:`transformer_flops`), so that the notebooks can show where ``6N`` is accurate and where
-the attention and output-layer terms it leaves out matter. Like Kaplan et al., the counts
+the attention and output-layer terms it leaves out matter. :func:`sparse_forward_flops` is the
+forward count of a pruned model, had its kernels skipped every masked weight. Like Kaplan et al., the counts
 include only matrix products: element-wise work (softmax, GELU, LayerNorm, biases) is left out.
 
 References:
@@ -29,7 +30,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from scalingzip.scaling.kaplan import non_embedding_params
-from scalingzip.nn.transformer import TransformerConfig, explicit_attention
+from scalingzip.nn.transformer import ByteTransformer, CausalSelfAttention, TransformerConfig, explicit_attention
 
 __all__ = [
     "FlopCount",
@@ -37,6 +38,7 @@ __all__ = [
     "TransformerFlops",
     "count_parameters",
     "measure_flops",
+    "sparse_forward_flops",
     "transformer_flops",
 ]
 
@@ -204,3 +206,37 @@ def transformer_flops(config: TransformerConfig, *, seq_len: int | None = None) 
         seq_len=T,
     )
 
+
+
+def sparse_forward_flops(model: nn.Module, *, seq_len: int | None = None, dense: bool = False) -> float:
+    """Forward FLOP per token of a byte transformer whose matrix products skip its masked weights.
+
+    The terms of :func:`transformer_flops`, read from the model's modules rather than its config:
+    ``2 x`` (unmasked entries) of every ``nn.Linear`` of the blocks, ``2 x`` (unmasked entries) of
+    the token embedding (the tied output layer multiplies by it), and the dense attention term,
+    ``4 T x`` (the attention's inner width) per block, which masks do not touch. A weight that is
+    zero but not masked still counts. For an unpruned model it equals :func:`transformer_flops`'s
+    ``forward`` (and it also counts a structurally shrunk model, whose blocks differ in width).
+
+    Args:
+        model: a :class:`~scalingzip.nn.transformer.ByteTransformer` (masked or not, or a subclass).
+        seq_len: T, tokens per sequence; defaults to the model's ``n_ctx``.
+        dense: count every entry, masked or not (the cost of the same network run densely).
+
+    Raises:
+        TypeError: if ``model`` is not a ``ByteTransformer``.
+        ValueError: for a ``seq_len`` outside 1 to ``n_ctx``.
+    """
+    if not isinstance(model, ByteTransformer):
+        raise TypeError(f"expected a ByteTransformer; got {type(model).__name__}")
+    T = model.config.n_ctx if seq_len is None else seq_len
+    if not 1 <= T <= model.config.n_ctx:
+        raise ValueError(f"seq_len must be between 1 and n_ctx={model.config.n_ctx}; got {T}")
+
+    def entries(module: nn.Module) -> int:
+        mask = getattr(module, "weight_mask", None)
+        return module.weight.numel() if dense or mask is None else int((mask != 0).sum())
+
+    matmul = sum(entries(m) for block in model.blocks for m in block.modules() if isinstance(m, nn.Linear))
+    attention = sum(4 * T * m.n_head * m.head_size for m in model.modules() if isinstance(m, CausalSelfAttention))
+    return float(2 * matmul + attention + 2 * entries(model.tok_emb))

@@ -7,21 +7,25 @@ measures it as a real size:
 
 * **Pruning** sets weights to zero through masks (:mod:`torch.nn.utils.prune`'s
   reparametrisation, ``weight = weight_orig * weight_mask``, so a masked weight stays zero while
-  the network trains). :func:`magnitude_prune` removes the smallest weights, layer by layer or
-  over the whole network at once, to an exact sparsity; :func:`prune_units` removes whole
+  the network trains). :func:`prune_by_scores` removes the lowest-scored weights to an exact
+  sparsity, over the whole network at once, layer by layer, or row by row; the scores are a
+  criterion's (:mod:`scalingzip.nn.saliency`), and :func:`magnitude_prune` is the criterion |W|.
+  :func:`prune_units` removes whole
   neurons or channels, and :func:`shrink` turns such a network into a smaller dense one that
   computes the same function. :func:`gradual_sparsity` is Zhu and Gupta's cubic schedule;
   :func:`rewind` and :func:`reinitialize` are the two halves of a lottery-ticket experiment
   (Frankle and Carbin): the same mask with the original initial weights, or with new random ones.
 * **Quantisation** maps the surviving weights to a small codebook: evenly spaced levels
   (:func:`quantize_uniform`) or the centroids of one-dimensional k-means (:func:`quantize_kmeans`,
-  initialised linearly, as Han et al. found best).
+  initialised linearly, as Han et al. found best). :func:`quantize_model` is a copy of a network
+  with every layer quantised, the network the weights' code decodes to.
 * **Coding** is :mod:`scalingzip.compressors.weights`: :func:`layer_weights` and
   :func:`plain_parameters` are what it reads, each layer's masked weights and every other
   parameter.
 
-Only the weights of ``nn.Linear``, ``nn.Conv1d`` and ``nn.Conv2d`` layers are pruned and
-quantised; biases and every other parameter are kept exactly.
+Only the weights of ``nn.Linear``, ``nn.Conv1d``, ``nn.Conv2d`` and ``nn.Embedding`` layers are
+pruned and quantised; biases and every other parameter are kept exactly. (A byte transformer's
+output layer is its token embedding, tied: masking ``tok_emb`` masks both.)
 
 References:
     S. Han, H. Mao and W. J. Dally (2016), "Deep Compression: Compressing Deep Neural Networks with
@@ -37,7 +41,7 @@ References:
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +51,10 @@ from torch.nn.utils import prune
 
 __all__ = [
     "PRUNABLE",
+    "QUANTIZERS",
+    "SCOPES",
     "QuantizedWeights",
+    "apportion",
     "clone",
     "gradual_sparsity",
     "layer_weights",
@@ -55,8 +62,10 @@ __all__ = [
     "masks",
     "plain_parameters",
     "prunable_layers",
+    "prune_by_scores",
     "prune_units",
     "quantize_kmeans",
+    "quantize_model",
     "quantize_uniform",
     "reinitialize",
     "rewind",
@@ -66,6 +75,8 @@ __all__ = [
 ]
 
 PRUNABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Embedding)
+SCOPES = ("global", "layer", "row")  # over what an exact sparsity is reached (see prune_by_scores)
+QUANTIZERS = ("float32", "uniform", "kmeans")  # how quantize_model (and the weights' code) maps values
 
 
 # --- which weights, and their masks ------------------------------------------------------------
@@ -156,14 +167,137 @@ def _check_sparsity(value: float) -> float:
     return float(value)
 
 
-# --- unstructured magnitude pruning ------------------------------------------------------------
+# --- unstructured pruning by a score, to an exact sparsity ---------------------------------------
+
+def apportion(real: np.ndarray, caps: np.ndarray, total: int) -> np.ndarray:
+    """Integers ``c`` with ``0 <= c <= caps``, ``c.sum() == total`` and ``|c - real| < 1``: each
+    ``real`` rounded down, and the ``total - sum`` units left over given to the largest fractional
+    parts (ties to the first). How a fractional allocation of weights becomes an exact count.
+
+    Raises:
+        ValueError: if ``real`` is outside ``[0, caps]`` or its sum is not within one unit per
+            entry of ``total``.
+    """
+    real, caps = np.asarray(real, dtype=np.float64), np.asarray(caps, dtype=np.int64)
+    if real.shape != caps.shape or np.any(real < -1e-9) or np.any(real > caps + 1e-9):
+        raise ValueError("real counts must lie between 0 and their caps")
+    real = np.clip(real, 0, caps)
+    counts = np.floor(real + 1e-9).astype(np.int64)
+    need = int(total) - int(counts.sum())
+    room = counts < caps
+    if not 0 <= need <= int(room.sum()):
+        raise ValueError(f"cannot apportion {total} units over counts that sum to {real.sum():.3f}")
+    order = np.lexsort((np.arange(real.size), -(real - counts)))  # largest fraction first, ties to the first
+    counts[[i for i in order if room[i]][:need]] += 1
+    return counts
+
+
+def _row_counts(score: np.ndarray, n_prune: int) -> np.ndarray:
+    """How many weights each row of ``score`` (rows, cols) loses: ``n_prune // rows`` or one more,
+    never fewer than the row has already lost (its ``-inf`` scores), ``n_prune`` in all; the extra
+    ones go to the rows whose next weight scores lowest."""
+    rows, cols = score.shape
+    already = np.isneginf(score).sum(axis=1)
+    base = n_prune // rows
+    counts = np.maximum(base, already)
+    extra = n_prune - int(counts.sum())
+    if extra < 0:
+        raise ValueError(f"rows already pruned beyond {base} of {cols} weights each: the layer cannot reach "
+                         f"{n_prune} pruned weights row by row (masks only grow); use scope='layer'")
+    if extra:
+        at_base = np.flatnonzero(counts == base)
+        following = np.sort(score[at_base], axis=1)[:, base]  # each such row's next candidate
+        counts[at_base[np.lexsort((at_base, following))[:extra]]] += 1
+    return counts
+
+
+def prune_by_scores(model: nn.Module, scores: Mapping[str, torch.Tensor], target: float | Mapping[str, float], *,
+                    scope: str = "global") -> dict[str, float]:
+    """Prune the lowest-scored weights of the layers in ``scores`` until exactly the target is pruned.
+
+    Weights pruned before stay pruned (masks only grow: they count first), so calling this with a
+    rising target is iterative pruning. Ties are broken by position, so the result is deterministic.
+
+    Args:
+        model: the network; its layers are pruned in place.
+        scores: a tensor of the weight's shape for each layer to prune, by name (see
+            :func:`prunable_layers`); higher means more important (a criterion of
+            :mod:`scalingzip.nn.saliency`). Only the layers named here are pruned or counted.
+        target: fraction of weights pruned afterwards, in [0, 1); with ``scope="layer"`` or
+            ``"row"``, also a mapping from each layer's name to its own fraction.
+        scope: over which weights the lowest scores are compared, and where the count is exact:
+            ``"global"``, all the layers together: ``round(target * n)`` of their ``n`` weights are
+            pruned (layers end at different sparsities); ``"layer"``, each layer alone:
+            ``round(target * n_l)`` of its ``n_l``; ``"row"``, each output row (a neuron's, a
+            channel's or a token's weights) alone, as Wanda does: a row loses ``round(target * n_l)
+            // rows`` weights or one more, so each layer still ends at ``round(target * n_l)``.
+
+    Returns:
+        The sparsity of each pruned layer afterwards. Global pruning can empty a layer whose
+        scores are all low; check these values.
+
+    Raises:
+        ValueError: for a target outside [0, 1), an unknown scope or layer, scores of the wrong
+            shape or not finite, or a target below what the layers have already lost (pruning does
+            not bring weights back).
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}; got {scope!r}")
+    if not isinstance(scores, Mapping) or not scores:
+        raise ValueError("scores must be a non-empty mapping from layer names to score tensors")
+    selected = _select(model, list(scores))
+    if isinstance(target, Mapping):
+        if scope == "global":
+            raise ValueError("a target per layer needs scope='layer' or scope='row'")
+        if set(target) != set(scores):
+            raise ValueError(f"target names the layers {sorted(target)}, scores {sorted(scores)}; name the same ones")
+        targets = {name: _check_sparsity(target[name]) for name in selected}
+    else:
+        targets = dict.fromkeys(selected, _check_sparsity(target))
+    flat = {}
+    for name, module in selected.items():
+        score = torch.as_tensor(scores[name]).detach().cpu().to(torch.float64)
+        if tuple(score.shape) != tuple(module.weight.shape):
+            raise ValueError(f"layer {name!r}: scores of shape {tuple(score.shape)} for a weight of shape "
+                             f"{tuple(module.weight.shape)}")
+        if not bool(torch.isfinite(score).all()):
+            raise ValueError(f"layer {name!r}: scores must be finite")
+        # weights pruned before score lowest of all, so they stay pruned
+        flat[name] = np.where(_mask(module).detach().cpu().numpy() == 0, -np.inf, score.numpy()).reshape(-1)
+    groups = [list(selected)] if scope == "global" else [[name] for name in selected]
+    with torch.no_grad():
+        for group in groups:
+            score = np.concatenate([flat[name] for name in group])
+            n = score.size
+            n_prune = round(targets[group[0]] * n)
+            already = int(np.isneginf(score).sum())
+            if n_prune < already:
+                raise ValueError(f"{', '.join(group)} already has sparsity {already / n:.4f} > "
+                                 f"{targets[group[0]]}; masks only grow")
+            if scope == "row":
+                module = selected[group[0]]
+                by_row = score.reshape(module.weight.shape[0], -1)
+                counts = _row_counts(by_row, n_prune)
+                rank = np.empty(by_row.shape, dtype=np.int64)
+                np.put_along_axis(rank, np.argsort(by_row, axis=1, kind="stable"),
+                                  np.arange(by_row.shape[1])[None, :].repeat(by_row.shape[0], 0), axis=1)
+                new = (rank >= counts[:, None]).astype(np.float32).reshape(-1)
+            else:
+                new = np.ones(n, dtype=np.float32)
+                new[np.argsort(score, kind="stable")[:n_prune]] = 0.0
+            start = 0
+            for name in group:
+                module = selected[name]
+                size = module.weight.numel()
+                _set_mask(module, torch.from_numpy(new[start:start + size].copy()).reshape(module.weight.shape))
+                start += size
+    return {name: sparsity(model, [name]) for name in selected}
+
 
 def magnitude_prune(model: nn.Module, target: float, *, scope: str = "global",
                     layers: Iterable[str] | None = None) -> dict[str, float]:
-    """Prune the smallest-magnitude weights until exactly ``round(target * n)`` of them are pruned.
-
-    Weights pruned before stay pruned (masks only grow), so calling this with a rising ``target``
-    is iterative pruning. Ties in magnitude are broken by position, so the result is deterministic.
+    """Prune the smallest-magnitude weights until exactly ``round(target * n)`` of them are pruned:
+    :func:`prune_by_scores` with the score |W| (Han et al.).
 
     Args:
         model: the network; its layers are pruned in place.
@@ -183,30 +317,9 @@ def magnitude_prune(model: nn.Module, target: float, *, scope: str = "global",
     """
     target = _check_sparsity(target)
     if scope not in ("global", "layer"):
-        raise ValueError(f"scope must be 'global' or 'layer'; got {scope!r}")
+        raise ValueError(f"scope must be 'global' or 'layer'; got {scope!r} (for rows: prune_by_scores)")
     selected = _select(model, layers)
-    groups = [list(selected.items())] if scope == "global" else [[item] for item in selected.items()]
-    with torch.no_grad():
-        for group in groups:
-            weights = [_current(m).reshape(-1) for _, m in group]
-            old = [_mask(m).reshape(-1) for _, m in group]
-            flat_w, flat_mask = torch.cat(weights).cpu().numpy(), torch.cat(old).cpu().numpy()
-            n = flat_w.size
-            n_prune = round(target * n)
-            already = int((flat_mask == 0).sum())
-            if n_prune < already:
-                names = ", ".join(name for name, _ in group)
-                raise ValueError(f"{names} already has sparsity {already / n:.4f} > {target}; masks only grow")
-            score = np.where(flat_mask == 0, -1.0, np.abs(flat_w.astype(np.float64)))  # pruned ones first
-            order = np.argsort(score, kind="stable")
-            new = np.ones(n, dtype=np.float32)
-            new[order[:n_prune]] = 0.0
-            start = 0
-            for (_, module), w in zip(group, weights):
-                size = w.numel()
-                _set_mask(module, torch.from_numpy(new[start:start + size]).reshape(module.weight.shape))
-                start += size
-    return {name: sparsity(model, [name]) for name in selected}
+    return prune_by_scores(model, {name: _current(m).abs() for name, m in selected.items()}, target, scope=scope)
 
 
 def gradual_sparsity(step: int, *, final: float, start: int, end: int, initial: float = 0.0,
@@ -412,9 +525,16 @@ def quantize_uniform(values: np.ndarray, bits: int) -> QuantizedWeights:
 def quantize_kmeans(values: np.ndarray, bits: int, *, iterations: int = 50) -> QuantizedWeights:
     """One-dimensional k-means (Lloyd's algorithm) with ``2**bits`` centroids, initialised evenly
     between the smallest and largest value (linear initialisation keeps centroids at the large
-    weights, which matter most). Deterministic: no random starts."""
+    weights, which matter most). Deterministic: no random starts.
+
+    Cost: ``k = min(2**bits, distinct values)`` centroids, so a small layer at 16 bits never runs
+    65,536 of them; each of at most ``iterations`` Lloyd steps is O(n log k) on the sorted values.
+    When ``2**bits`` reaches the number of distinct values, Lloyd's steps from the even start leave
+    some values sharing a centroid (and other centroids empty), so the error is not zero: at 16
+    bits it can exceed :func:`quantize_uniform`'s, while the code of the levels in use is shorter.
+    """
     v = _check_values(values, bits)
-    k = min(2 ** bits, np.unique(v).size)
+    k = min(2 ** bits, np.unique(v).size)  # never more centroids than distinct values
     centroids = np.linspace(v.min(), v.max(), k)
     order = np.sort(v)
     for _ in range(iterations):
@@ -429,6 +549,36 @@ def quantize_kmeans(values: np.ndarray, bits: int, *, iterations: int = 50) -> Q
     codebook = np.unique(centroids.astype(np.float32))
     edges = (codebook[1:].astype(np.float64) + codebook[:-1]) / 2
     return QuantizedWeights(np.searchsorted(edges, v).astype(np.int64), codebook)
+
+
+def quantize_model(model: nn.Module, *, method: str = "kmeans", bits: int = 5) -> nn.Module:
+    """A copy of ``model`` with each prunable layer's kept weights quantised, as the weights' code
+    (:func:`scalingzip.compressors.weights.encode_weights`) quantises them: per layer, ``2**bits``
+    levels by ``method`` (``"uniform"``, ``"kmeans"``, or ``"float32"``: unchanged). Pruned weights
+    stay exactly zero, and every other parameter is kept. The copy has no pruning
+    reparametrisation (pruned weights are plain zeros): it is the network the code decodes to,
+    without coding it.
+
+    Raises:
+        ValueError: for an unknown method, or bits outside 1 to 16.
+    """
+    if method not in QUANTIZERS:
+        raise ValueError(f"method must be one of {', '.join(QUANTIZERS)}; got {method!r}")
+    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 16:
+        raise ValueError(f"bits must be an int from 1 to 16; got {bits!r}")
+    out = clone(model)
+    with torch.no_grad():
+        for (weights, keep), module in zip(layer_weights(out), prunable_layers(out).values()):
+            for name in ("weight", "bias"):
+                if hasattr(module, name + "_mask"):
+                    prune.remove(module, name)
+            kept = weights[keep]
+            if method == "float32" or kept.size == 0:
+                continue
+            full = np.zeros_like(weights)
+            full[keep] = (quantize_kmeans if method == "kmeans" else quantize_uniform)(kept, bits).values()
+            module.weight.copy_(torch.from_numpy(full).reshape(module.weight.shape))
+    return out
 
 
 # --- what a code of the network reads ------------------------------------------------------------

@@ -76,45 +76,57 @@ PRESETS: dict[str, TransformerConfig] = {
 
 
 class CausalSelfAttention(nn.Module):
-    """Multi-head attention in which position ``t`` sees only positions ``<= t``."""
+    """Multi-head attention in which position ``t`` sees only positions ``<= t``.
 
-    def __init__(self, config: TransformerConfig) -> None:
+    Every head has ``head_size = d_model // config.n_head`` dimensions. A block may have fewer
+    heads than ``config.n_head`` (``n_head``; structured pruning removes heads,
+    :mod:`scalingzip.nn.structured`); the attention's inner width is then ``n_head * head_size``.
+    """
+
+    def __init__(self, config: TransformerConfig, *, n_head: int | None = None) -> None:
         super().__init__()
-        self.n_head = config.n_head
+        self.n_head = config.n_head if n_head is None else n_head
+        self.head_size = config.d_model // config.n_head
+        inner = self.n_head * self.head_size  # d_model unless heads were removed
         self.fused = True  # False: explicit matrix products (same function, visible to FLOP counters)
-        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
-        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.qkv = nn.Linear(config.d_model, 3 * inner)
+        self.proj = nn.Linear(inner, config.d_model)
         mask = torch.ones(config.n_ctx, config.n_ctx, dtype=torch.bool).tril()
         self.register_buffer("mask", mask, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, C = x.shape  # (batch, time, d_model)
-        hs = C // self.n_head
-        q, k, v = self.qkv(x).split(C, dim=2)
-        q = q.view(B, T, self.n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
-        k = k.view(B, T, self.n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
-        v = v.view(B, T, self.n_head, hs).transpose(1, 2)  # (B, nh, T, hs)
+        B, T, _ = x.shape  # (batch, time, d_model)
+        nh, hs = self.n_head, self.head_size
+        q, k, v = self.qkv(x).split(nh * hs, dim=2)
+        q = q.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
+        v = v.view(B, T, nh, hs).transpose(1, 2)  # (B, nh, T, hs)
         if self.fused:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)  # (B, nh, T, hs)
         else:
             att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)  # (B, nh, T, T)
             att = att.masked_fill(~self.mask[:T, :T], float("-inf")).softmax(dim=-1)
             y = att @ v  # (B, nh, T, hs)
-        return self.proj(y.transpose(1, 2).reshape(B, T, C))  # (B, T, d_model)
+        return self.proj(y.transpose(1, 2).reshape(B, T, nh * hs))  # (B, T, d_model)
 
 
 class Block(nn.Module):
-    """One pre-LayerNorm transformer block: x + attn(ln(x)), then x + mlp(ln(x))."""
+    """One pre-LayerNorm transformer block: x + attn(ln(x)), then x + mlp(ln(x)).
 
-    def __init__(self, config: TransformerConfig) -> None:
+    ``n_head`` and ``d_ff`` override the config's head count and MLP width for this block alone
+    (a structurally pruned model has its own in each block); by default every block has the config's.
+    """
+
+    def __init__(self, config: TransformerConfig, *, n_head: int | None = None, d_ff: int | None = None) -> None:
         super().__init__()
+        ff = config.ff_width if d_ff is None else d_ff
         self.ln_1 = nn.LayerNorm(config.d_model)
-        self.attn = CausalSelfAttention(config)
+        self.attn = CausalSelfAttention(config, n_head=n_head)
         self.ln_2 = nn.LayerNorm(config.d_model)
         self.mlp = nn.Sequential(
-            nn.Linear(config.d_model, config.ff_width),
+            nn.Linear(config.d_model, ff),
             nn.GELU(),
-            nn.Linear(config.ff_width, config.d_model),
+            nn.Linear(ff, config.d_model),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,8 @@ group) and ``all_runs()``, and one line of :data:`STUDIES`:
 * ``cv`` - :mod:`scalingzip.studies.cv`: image classifiers on the digits and MNIST-1D, and pixel
   models of the digits (chapter 6).
 * ``pruning`` - :mod:`scalingzip.studies.pruned`: classifiers pruned, quantised and coded (chapter 7).
+* ``sparse`` - :mod:`scalingzip.studies.sparse_lm`: the ``epoch`` study's byte transformers pruned by
+  several criteria, trained sparse, and quantised into two-part codes (chapter 7).
 
 The sweep runner (:mod:`scalingzip.studies.sweep`) finds a stored config's class through the
 registry's *kinds*, the CLI lists the registry in its help, and ``python -m scalingzip sweep
@@ -71,6 +73,11 @@ STUDIES: dict[str, Study] = {s.name: s for s in (
     Study(name="pruning", module="scalingzip.studies.pruned", chapter=7,
           description="classifiers and pixel models pruned, quantised and coded exactly",
           kinds={"prune": "PruneRun", "pixels-prune": "PrunedPixelRun"}),
+    Study(name="sparse", module="scalingzip.studies.sparse_lm", chapter=7,
+          description="byte transformers pruned by six criteria, structured, trained sparse, coded in two parts",
+          kinds={"sparse-oneshot": "OneShotRun", "sparse-scratch": "ScratchRun", "sparse-gradual": "GradualRun",
+                 "sparse-ticket": "TicketRun", "sparse-twopart": "TwoPartRun", "transformer": "TransformerConfig",
+                 "epoch": "EpochConfig"}),
 )}
 
 

@@ -83,9 +83,14 @@ def build_wheel(out_dir: str | os.PathLike) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
+        # setuptools writes build/ and an egg-info beside the sources it builds: build a copy, never the checkout
+        tree = Path(scratch) / "source"
+        shutil.copytree(source / "scalingzip", tree / "scalingzip", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md", "LICENSE"):
+            shutil.copy2(source / name, tree / name)
         proc = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "--wheel-dir", scratch,
-             str(source)], capture_output=True, text=True)
+             str(tree)], capture_output=True, text=True)
         wheels = sorted(Path(scratch).glob("scalingzip-*.whl"))
         if proc.returncode != 0 or len(wheels) != 1:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])

@@ -1,1 +1,0 @@
-"""Benchmarks behind ``python -m scalingzip bench NAME``: each module prints a table."""

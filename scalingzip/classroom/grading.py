@@ -35,7 +35,7 @@ from pathlib import Path
 __all__ = ["DEFAULT_MEMORY_GB", "DEFAULT_TIMEOUT_S", "GradeResult", "TestOutcome", "autograder_lab", "grade",
            "grade_one", "student_message"]
 
-DEFAULT_TIMEOUT_S = 600.0  # per submission: the slowest lab runs in about a minute and a half
+DEFAULT_TIMEOUT_S = 600.0  # per submission: every lab runs in at most 90 s (the course's limit)
 DEFAULT_MEMORY_GB = 4.0  # per submission, every process it starts together (the labs need well under 2 GB)
 _POLL_S = 0.2
 

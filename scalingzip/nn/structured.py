@@ -385,23 +385,20 @@ def shrink_transformer(model: nn.Module) -> SlimTransformer:
 
 @dataclass(frozen=True, kw_only=True)
 class SpeedUp:
-    """Median CPU forward times of two models on one batch, one thread."""
+    """CPU forward times of two models on one batch, one thread: medians of alternating passes."""
 
     dense_seconds: float  # median seconds per forward pass of the first model
     small_seconds: float  # median seconds per forward pass of the second
     repeats: int
-
-    @property
-    def ratio(self) -> float:
-        """How many times faster the second model is (dense / small)."""
-        return self.dense_seconds / self.small_seconds
+    ratio: float  # how many times faster the second model is: the median over the alternating pairs of
+    # (first's time / second's), which a slow spell of the machine shifts far less than a ratio of medians
 
 
 def measure_speedup(dense: nn.Module, small: nn.Module, *, batch_size: int = 16, seq_len: int | None = None,
                     repeats: int = 7, warmup: int = 2, seed: int = 0) -> SpeedUp:
     """Time the forward pass of ``dense`` and ``small`` on the same random batch of bytes, on one CPU
     thread, no gradients, alternating the two models ``repeats`` times after ``warmup`` untimed
-    passes each, and return the medians. It measures this machine now; a benchmark records it, a test
+    passes each, and return the medians (the ratio: the median of each pair's ratio). It measures this machine now; a benchmark records it, a test
     never does. A masked model runs its masks' multiplications too: time a copy without masks
     (e.g. :func:`~scalingzip.nn.pruning.quantize_model` with ``method="float32"``) for the dense cost.
 
@@ -436,4 +433,4 @@ def measure_speedup(dense: nn.Module, small: nn.Module, *, batch_size: int = 16,
         dense.train(modes[0])
         small.train(modes[1])
     return SpeedUp(dense_seconds=statistics.median(times[0]), small_seconds=statistics.median(times[1]),
-                   repeats=repeats)
+                   repeats=repeats, ratio=statistics.median(d / s for d, s in zip(times[0], times[1])))

@@ -1,5 +1,6 @@
 """The command line: ``python -m scalingzip``."""
 
+import json
 import subprocess
 import sys
 
@@ -193,3 +194,29 @@ def test_bench_scaling_takes_one_source_of_points(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["bench", "scaling", "--data", "points.csv", "--digitised"])
     assert exit_info.value.code == 2 and "not both" in capsys.readouterr().err
+
+
+def test_bench_prune_saves_its_table(tmp_path, capsys):
+    out = tmp_path / "prune.json"
+    assert main(["bench", "prune", "--sizes", "L1d8", "--repeats", "1", "--batch", "1", "--save", str(out)]) == 0
+    saved = json.loads(out.read_text())
+    (row,) = saved["rows"]
+    assert row["shape"] == "L1d8" and row["params_pruned"] < row["params_dense"] and row["flop_ratio"] > 1
+    assert row["speedup"] > 0 and saved["repeats"] == 1 and saved["threads"] == 1
+    assert "L1d8" in capsys.readouterr().out
+
+
+def test_stored_prune_benchmark_covers_every_structured_model_of_the_study():
+    """Chapter 7 reads results/benchmarks/prune.json beside the sparse study's records: every
+    structured model of every base must have its timing, with the shape the record holds."""
+    from scalingzip.studies import RESULTS, load_study
+
+    saved = json.loads((RESULTS / "benchmarks" / "prune.json").read_text())
+    timed = {(r["shape"], r["plan"]): r for r in saved["rows"]}
+    for record in load_study("sparse").select("criteria"):
+        shape = record.config.model
+        for row in record["structured"]:
+            key = (f"L{shape.n_layer}d{shape.d_model}",
+                   f"{row['score']} h{row['head_fraction']:.2f} n{row['neuron_fraction']:.2f}")
+            assert key in timed, f"no timing for {key}: rerun python -m scalingzip bench prune --study --save ..."
+            assert timed[key]["heads"] == row["heads"] and timed[key]["ff_widths"] == row["ff_widths"]

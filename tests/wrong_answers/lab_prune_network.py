@@ -1,21 +1,21 @@
-"""lab_prune_network: a plausible but wrong answer to question magnitude_masks: it finds the k-th
-smallest magnitude with ``torch.kthvalue`` and keeps the weights strictly above it, so every weight
-that ties with that threshold is pruned too, and more than ``round(sparsity * n)`` go.
+"""lab_prune_network: a plausible but wrong answer to question taylor_importance: it averages the
+losses of all the batches first and takes the magnitude of one product, |W * dL/dW| with L the
+mean loss, so two batches that pull a weight opposite ways cancel (this is SNIP's gradient, not
+the Taylor importance's average of each batch's magnitude).
 
-The trained network's magnitudes do not tie at the thresholds the public test uses, so its masks
-equal the package's there and the public test passes; the hidden test on a network whose weights
-share magnitudes finds too many weights pruned, so the autograder takes that test's point."""
+With one batch the two are the same, so the public test, which compares on the first calibration
+batch, passes; the hidden tests compare over several batches (all eight of the model's, and three
+on another network), where the gradients' signs differ from batch to batch, so the autograder
+takes their points."""
 
-QUESTION = "magnitude_masks"
-CODE = '''def magnitude_masks(model, sparsity):
-    """Global magnitude masks of the layers in LAYERS: exactly round(sparsity * n) zeros."""
-    if not 0 <= sparsity < 1:
-        raise ValueError(f"sparsity must be in [0, 1); got {sparsity}")
-    weights = {name: model.get_submodule(name).weight.detach() for name in LAYERS}
-    magnitudes = torch.cat([w.abs().reshape(-1) for w in weights.values()])
-    k = round(sparsity * magnitudes.numel())
-    if k == 0:
-        return {name: torch.ones_like(w) for name, w in weights.items()}
-    threshold = torch.kthvalue(magnitudes, k).values  # the k-th smallest magnitude
-    return {name: (w.abs() > threshold).float() for name, w in weights.items()}
+QUESTION = "taylor_importance"
+CODE = '''def taylor_importance(model, batches, layers):
+    """Mean over batches of |W * dL_b/dW| for each named layer: float32 tensors, nats."""
+    batches = list(batches)
+    if not batches:
+        raise ValueError("taylor_importance needs at least one calibration batch")
+    weights = [model.get_submodule(name).weight for name in layers]
+    loss = sum(lm_loss(model, batch) for batch in batches) / len(batches)
+    grads = torch.autograd.grad(loss, weights)
+    return {name: (w.detach() * g).abs() for name, w, g in zip(layers, weights, grads)}
 '''

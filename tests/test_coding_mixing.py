@@ -118,14 +118,26 @@ def test_truncated_and_extended_streams_are_rejected(cut):
         mixing_decode(coded.stream + b"\x00" * cut, len(data), table_bits=coded.table_bits)
 
 
-def test_a_payload_decoded_with_other_table_bits_is_caught_by_the_crc():
+def test_a_payload_decoded_with_other_table_bits_is_caught():
     data = INPUTS["english prose"][:4000]
     header = container.unpack(compress(data, "mixing"))
-    params = {"table_bits": header.params["table_bits"] + 1}
+    params = {**header.params, "table_bits": header.params["table_bits"] + 1}
     forged = container.pack("mixing", params, data, header.payload)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="CRC|corrupt"):
         decompress(forged)
     assert zlib.crc32(data) == header.crc
+
+
+def test_a_blob_of_another_model_version_or_without_one_is_refused_with_a_message():
+    data = INPUTS["english prose"][:2000]
+    header = container.unpack(compress(data, "mixing"))
+    assert header.params["model"] == mx.MODEL_VERSION
+    older = container.pack("mixing", {**header.params, "model": mx.MODEL_VERSION - 1}, data, header.payload)
+    with pytest.raises(ValueError, match="version 1 of the context-mixing model"):
+        decompress(older)
+    first = container.pack("mixing", {"table_bits": header.params["table_bits"]}, data, header.payload)
+    with pytest.raises(ValueError, match="another version of scalingzip"):
+        decompress(first)
 
 
 def test_bad_arguments_get_clear_errors():

@@ -9,15 +9,28 @@ its learning curve (Dawid 1984; Blier & Ollivier 2018).
 The model works bit by bit (each byte is eight binary decisions, most significant bit first) and
 has three layers, in the tradition of PAQ (Mahoney 2005):
 
-1. **Context statistics.** Ten adaptive counters give ``P(next bit = 1)`` in ten contexts: the
-   bits of the current byte so far, combined with the previous 0, 1, 2, 3, 4, 5, 6 or 8 bytes, the
-   current word, and the current and previous word. Counters live in hashed tables; a counter seen
-   ``k`` times moves by ``1 / (k + 1.5)`` of its error, so it starts as a frequency count and ends
-   as a slowly moving average. A *match model* finds the last occurrence of the preceding five or
+1. **Context statistics.** Ten contexts predict the next bit: the bits of the current byte so far,
+   combined with the previous 0, 1, 2, 3, 4, 5, 6 or 8 bytes, the current word, and the current
+   and previous word. Each context gives the mixer two inputs:
+
+   * a *direct* estimate, an adaptive counter of ``P(next bit = 1)`` that moves by
+     ``1 / (k + 1.5)`` of its error when seen ``k`` times (a frequency count at first, then a
+     moving average; the limit on ``k`` is low for long contexts, whose statistics drift);
+   * an *indirect* one (Mahoney's indirect context models): the context's last seven bits are
+     kept as a bit history, and a table shared by all contexts of the same order learns
+     ``P(next bit = 1)`` for each history. A context seen twice with different outcomes is not
+     a frequency to be averaged but a pattern ("it alternates") that other contexts have seen too.
+
+   The statistics live in hashed tables in buckets of 16 slots, one bucket per context and half
+   byte, so a nibble's four predictions read one cache line. Each bucket holds a check of its
+   context's hash; a context whose bucket belongs to another is given the less used of two
+   candidate buckets, emptied. A *match model* finds the last occurrence of the preceding five or
    more bytes and predicts the bit that followed it, with a confidence learned per match length.
-2. **A neural mixer.** Two single-layer networks (logistic regressions) combine the predictions in
-   the logit domain. Their weights are chosen by small contexts (the match length and the bit
-   position; the bits of the current byte) and trained online by gradient descent on the log-loss
+2. **A neural mixer.** Four single-layer networks (logistic regressions) combine the predictions
+   in the logit domain, and their outputs are averaged. Each chooses its weights by a small
+   context: the match length and the bit position; the bits of the current byte; the previous
+   byte and the bit position; the classes (letter, digit, space, ...) of the previous two bytes
+   and the bits of the current one. Each is trained online by gradient descent on the log-loss
    of every bit, right after it is coded.
 3. **Secondary estimation.** Two adaptive maps refine the mixed probability given the current
    byte's bits and the previous byte (secondary estimation, as in PPMd and PAQ).
@@ -34,6 +47,8 @@ computes exactly what the Python says.
 References:
     M. V. Mahoney (2005), "Adaptive weighing of context models for lossless data compression",
     Florida Tech. technical report CS-2005-16.
+    M. V. Mahoney (2013), "Data Compression Explained", mattmahoney.net/dc/dce.html (indirect
+    context models, bit histories, hash tables with checks and buckets).
     A. P. Dawid (1984), "Present position and potential developments: some personal views.
     Statistical theory: the prequential approach", JRSS A 147(2).
     L. Blier and Y. Ollivier (2018), "The description length of deep learning models", NeurIPS.
@@ -48,10 +63,12 @@ import numpy as np
 from numba import njit
 from tqdm import tqdm
 
-__all__ = ["MixingResult", "mixing_code_lengths", "mixing_decode", "mixing_encode", "table_bits_for"]
+__all__ = ["MODEL_VERSION", "MixingResult", "mixing_code_lengths", "mixing_decode", "mixing_encode", "table_bits_for"]
 
+MODEL_VERSION = 2  # 2: bucketed tables with checks, bit histories, four mixers; a blob records it
 N_CONTEXTS = 10  # orders 0, 1, 2, 3, 4, 5, 6, 8, word, word pair
-N_INPUTS = N_CONTEXTS + 2  # + match model + bias
+N_INPUTS = 2 * N_CONTEXTS + 2  # direct and indirect estimates + match model + bias
+N_CLASSES = 8  # byte classes of the fourth mixer's context (_byte_class)
 LEARNING_RATE = 5  # mixer step: weight += input * error * 5 / 2**13 (fixed point)
 SSE_RATE = 5  # secondary estimation moves 1/32 of its error
 MIN_TABLE_BITS, MAX_TABLE_BITS = 12, 22
@@ -75,12 +92,13 @@ def _squash_stretch() -> tuple[np.ndarray, np.ndarray]:
 
 SQUASH, STRETCH = _squash_stretch()
 RATES = np.array([65536 * 2 // (2 * k + 3) for k in range(1024)], np.int64)  # 2**16 / (k + 1.5)
-COUNT_LIMITS = np.array([1023, 1023, 255, 255, 255, 255, 255, 255, 255, 255], np.int64)
+COUNT_LIMITS = np.array([255, 255, 12, 12, 12, 12, 12, 12, 12, 12], np.int64)  # orders 0 and 1 stationary, the rest drift
+HISTORY_RATE = 6  # a bit history's probability moves 1/64 of its error
 
 
 def table_bits_for(n: int) -> int:
-    """Size (log2 entries) of each hashed table for an ``n``-byte input: about 2 slots per bit coded."""
-    need = max(int(n), 1) * 16
+    """Size (log2 slots) of each hashed table for an ``n``-byte input: two 16-slot buckets per byte coded."""
+    need = max(int(n), 1) * 32
     return int(min(max(need.bit_length(), MIN_TABLE_BITS), MAX_TABLE_BITS))
 
 
@@ -94,6 +112,26 @@ def _hash(h):
     h = (h * 0x297A2D39) & 0xFFFFFFFF
     h ^= h >> 15
     return h
+
+
+@njit(cache=True)
+def _byte_class(b):
+    # lower-case letter, upper-case, digit, space, newline, punctuation that ends a phrase, other ASCII, other
+    if 97 <= b <= 122:
+        return 0
+    if 65 <= b <= 90:
+        return 1
+    if 48 <= b <= 57:
+        return 2
+    if b == 32:
+        return 3
+    if b == 10:
+        return 4
+    if b == 46 or b == 44 or b == 59 or b == 58:
+        return 5
+    if b < 128:
+        return 6
+    return 7
 
 
 @njit(cache=True)
@@ -120,10 +158,14 @@ class _State:
     def __init__(self, n: int, table_bits: int) -> None:
         start = (1 << 21) << 10  # p = 1/2, seen 0 times
         self.tables = np.full((N_CONTEXTS, 1 << table_bits), start, np.uint32)  # values < 2**32
+        self.hist = np.ones((N_CONTEXTS, 1 << table_bits), np.uint8)  # a leading 1, then up to 7 bits
+        self.hmap = np.full((N_CONTEXTS, 256), 1 << 21, np.int64)  # P(bit = 1) of each history, 22 bits
         self.match_counters = np.full(64, start, np.int64)
         self.match_table = np.zeros(1 << 18, np.int64)
-        self.w_match = np.full((9 * 8, N_INPUTS), 65536 // 5, np.int64)
-        self.w_byte = np.full((256, N_INPUTS), 65536 // 5, np.int64)
+        self.w_match = np.full((9 * 8, N_INPUTS), 65536 // 8, np.int64)
+        self.w_byte = np.full((256, N_INPUTS), 65536 // 8, np.int64)
+        self.w_prev = np.full((256 * 8, N_INPUTS), 65536 // 8, np.int64)
+        self.w_class = np.full((N_CLASSES * N_CLASSES * 256, N_INPUTS), 65536 // 8, np.int64)
         buckets = SQUASH[np.clip((np.arange(33) - 16) * 128, -2047, 2047) + 2047]
         self.sse1 = np.tile(buckets, (256, 1))
         self.sse2 = np.tile(buckets, (65536, 1))
@@ -134,13 +176,14 @@ class _State:
         self.table_bits = table_bits
 
     def arrays(self) -> tuple:
-        return (self.tables, self.match_counters, self.match_table, self.w_match, self.w_byte, self.sse1,
+        return (self.tables, self.hist, self.hmap, self.match_counters, self.match_table, self.w_match, self.w_byte,
+                self.w_prev, self.w_class, self.sse1,
                 self.sse2, self.hashes, self.history, self.regs)
 
 
 @njit(cache=True)
 def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, out, costs,
-          tables, match_counters, match_table, w_match, w_byte, sse1, sse2, hashes, history, regs):
+          tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, hashes, history, regs):
     """Encode ``data[start:stop]`` into ``out``, or decode bytes ``start..stop-1`` from ``data`` into ``out``.
 
     All model and coder state lives in the arrays after ``costs`` (see :class:`_State`), so a
@@ -149,8 +192,10 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
     """
     m32 = 0xFFFFFFFF
     golden = 0x9E3779B1
-    mask = (1 << table_bits) - 1
     slots = np.zeros(N_CONTEXTS, np.int64)
+    base = np.zeros(N_CONTEXTS, np.int64)
+    bucket_bits = table_bits - 4
+    bucket_mask = (1 << bucket_bits) - 1
     x = np.zeros(N_INPUTS, np.int64)
     top, shift, bot = 1 << 56, 48, 1 << 48
     low, rng, code, pos, n_out = int(regs[_LOW]), int(regs[_RNG]), int(regs[_CODE]), int(regs[_POS]), int(regs[_NOUT])
@@ -165,15 +210,35 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
         byte = 0 if decoding else int(data[i])
         before = total
         c0 = 1  # the bits of this byte seen so far, behind a leading 1
+        nib = 1
         expected = history[match_ptr] if match_len > 0 else -1
         length_bucket = 1 + (min(match_len, 31) >> 2) if match_len > 0 else 0
         last = c4 & 0xFF
+        classes = _byte_class(last) * N_CLASSES + _byte_class((c4 >> 8) & 0xFF)
         for bit_pos in range(8):
             # 1. predictions of every context, in the logit domain
-            offset = c0 * golden
+            if bit_pos == 0 or bit_pos == 4:  # each half byte: the bucket of every context
+                offset = c0 * golden
+                for m in range(N_CONTEXTS):
+                    b = (_hash((hashes[m] + offset) & m32) & bucket_mask) << 4
+                    check = (_hash((hashes[m] ^ offset ^ 0x55555555) & m32) & 0xFFFFFF) | 1
+                    if tables[m, b] != check:
+                        other = b ^ 16  # the neighbouring bucket is the second candidate
+                        if tables[m, other] == check:
+                            b = other
+                        else:  # a new context: empty the less used bucket (times its first slot was seen)
+                            if (tables[m, other + 1] & 1023) < (tables[m, b + 1] & 1023):
+                                b = other
+                            tables[m, b] = check
+                            for j in range(1, 16):
+                                tables[m, b + j] = (1 << 21) << 10
+                                hist[m, b + j] = 1
+                    base[m] = b
+                nib = 1
             for m in range(N_CONTEXTS):
-                slots[m] = (hashes[m] + offset) & mask
+                slots[m] = base[m] + nib
                 x[m] = stretch[int(tables[m, slots[m]]) >> 20]
+                x[N_CONTEXTS + 2 + m] = stretch[hmap[m, hist[m, slots[m]]] >> 10]
             mc = -1
             expected_bit = 0
             if expected >= 0 and ((expected | 256) >> (8 - bit_pos)) == c0:
@@ -189,12 +254,20 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             # 2. two mixers and their average
             dot_a = 0
             dot_b = 0
+            dot_c = 0
+            dot_d = 0
+            wp = last * 8 + bit_pos
+            wd = classes * 256 + c0
             for k in range(N_INPUTS):
                 dot_a += w_match[wm, k] * x[k]
                 dot_b += w_byte[c0, k] * x[k]
+                dot_c += w_prev[wp, k] * x[k]
+                dot_d += w_class[wd, k] * x[k]
             dot_a = min(max(dot_a >> 16, -2047), 2047)
             dot_b = min(max(dot_b >> 16, -2047), 2047)
-            mixed = (dot_a + dot_b) >> 1
+            dot_c = min(max(dot_c >> 16, -2047), 2047)
+            dot_d = min(max(dot_d >> 16, -2047), 2047)
+            mixed = (dot_a + dot_b + dot_c + dot_d) >> 2  # the four mixers' average
             # 3. secondary estimation: interpolate between the two nearest of 33 logit buckets
             t = mixed + 2048
             lo = t >> 7
@@ -240,9 +313,13 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             # learn from the bit: mixers by gradient descent on log-loss, then SSE and counters
             err_a = ((bit << 12) - (squash[dot_a + 2047] >> 4)) * LEARNING_RATE
             err_b = ((bit << 12) - (squash[dot_b + 2047] >> 4)) * LEARNING_RATE
+            err_c = ((bit << 12) - (squash[dot_c + 2047] >> 4)) * LEARNING_RATE
+            err_d = ((bit << 12) - (squash[dot_d + 2047] >> 4)) * LEARNING_RATE
             for k in range(N_INPUTS):
                 w_match[wm, k] += (x[k] * err_a) >> 13
                 w_byte[c0, k] += (x[k] * err_b) >> 13
+                w_prev[wp, k] += (x[k] * err_c) >> 13
+                w_class[wd, k] += (x[k] * err_d) >> 13
             target = bit << 16
             sse1[c0, lo] += ((target - sse1[c0, lo]) * (128 - wt)) >> (7 + SSE_RATE)
             sse1[c0, lo + 1] += ((target - sse1[c0, lo + 1]) * wt) >> (7 + SSE_RATE)
@@ -250,11 +327,18 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             sse2[c2, lo + 1] += ((target - sse2[c2, lo + 1]) * wt) >> (7 + SSE_RATE)
             for m in range(N_CONTEXTS):
                 tables[m, slots[m]] = _update(int(tables[m, slots[m]]), bit, limits[m], rates)
+                h = int(hist[m, slots[m]])
+                hmap[m, h] += ((bit << 22) - hmap[m, h]) >> HISTORY_RATE
+                h = (h << 1) | bit
+                if h >= 256:  # keep the last seven bits behind the leading 1
+                    h = (h & 127) | 128
+                hist[m, slots[m]] = h
             if mc >= 0:
                 match_counters[mc] = _update(match_counters[mc], bit == expected_bit, 255, rates)
                 if bit != expected_bit:
                     expected = -1
             c0 = (c0 << 1) | bit
+            nib = (nib << 1) | bit
         byte = c0 & 255
         history[i] = byte
         if decoding:

@@ -168,7 +168,8 @@ def read_header(blob: bytes) -> Header:
         raise ValueError(f"unknown compressor {header.name!r} in header; this code knows {', '.join(_MODULES)}")
     expected = [k for k, _ in get(header.name).fields]
     if list(header.params) != expected:
-        raise ValueError(f"header gives compressor {header.name!r} fields {list(header.params)}; expected {expected}")
+        raise ValueError(f"header gives compressor {header.name!r} fields {list(header.params)}; expected {expected} "
+                         "(a blob made by another version of scalingzip? decompress it with the version that made it)")
     return header
 
 

@@ -95,17 +95,21 @@ def _adaptive(fields: tuple[tuple[str, int], ...], factory: Callable[..., Model]
 # --- context mixing ------------------------------------------------------------------------------
 
 def _encode_mixing(data: bytes, *, progress: bool = False, table_bits: int = 0) -> Encoded:
-    from scalingzip.coding.mixing import mixing_encode, table_bits_for  # Numba loads only when used
+    from scalingzip.coding.mixing import MODEL_VERSION, mixing_encode, table_bits_for  # Numba loads only when used
 
     resolved = _resolve((("table_bits", 0),), {"table_bits": table_bits})
     if not resolved["table_bits"]:
         resolved["table_bits"] = table_bits_for(len(data))
-    return Encoded(resolved, data, mixing_encode(data, table_bits=resolved["table_bits"], progress=progress).stream)
+    stream = mixing_encode(data, table_bits=resolved["table_bits"], progress=progress).stream
+    return Encoded({**resolved, "model": MODEL_VERSION}, data, stream)
 
 
 def _decode_mixing(header: Header, *, progress: bool = False) -> tuple[bytes, bytes]:
-    from scalingzip.coding.mixing import mixing_decode
+    from scalingzip.coding.mixing import MODEL_VERSION, mixing_decode
 
+    if header.params["model"] != MODEL_VERSION:
+        raise ValueError(f"this blob was coded by version {header.params['model']} of the context-mixing model; "
+                         f"this code has version {MODEL_VERSION}: decompress it with the scalingzip that made it")
     try:
         out = mixing_decode(header.payload, header.n, table_bits=header.params["table_bits"], progress=progress)
     except TypeError as err:
@@ -131,6 +135,6 @@ register(Compressor(
     name="ppm", takes="bytes", fields=_PPM, options=tuple(dict(_PPM)), encode=_ppm[0], decode=_ppm[1],
     description="PPMD over the previous `order` bytes, with exclusions (PPMModel)"))
 register(Compressor(
-    name="mixing", takes="bytes", fields=(("table_bits", 0),), options=("table_bits",),
+    name="mixing", takes="bytes", fields=(("table_bits", 0), ("model", 2)), options=("table_bits",),
     encode=_encode_mixing, decode=_decode_mixing,
-    description="online context mixing: order-0..8, word and match models, a neural mixer (learns while it codes)"))
+    description="online context mixing: order-0..8, word and match models, bit histories, four mixers (learns while it codes)"))

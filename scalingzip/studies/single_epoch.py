@@ -98,6 +98,7 @@ REPEAT_SHAPE = 6
 REPEAT_TOTAL = 2**21
 REPEAT_UNIQUE = (2**17, 2**18, 2**19, 2**20)
 BASELINE_TOOLS = ("gzip", "bzip2", "xz", "zstd", "mixing")
+MIXING_MODEL = 2  # the version of scalingzip.coding.mixing's model the baselines use (checked when one runs)
 BASELINE_BYTES = (2**15, 2**17, 2**19, 2**21, 2**23)  # and the whole split
 FILE_BYTES = 2**21  # the smallest shape's run written as a file: the same run as its trunk's fork at 2**21
 CHECK_BYTES = 2**16  # the cheapest runs, which the tests rerun
@@ -269,7 +270,14 @@ class BaselineRun:
 
     tool: str  # one of BASELINE_TOOLS
     bytes: int
+    model: int = 0  # tool "mixing": the version of the context-mixing model (MODEL_VERSION); 0 for the others
     corpus: str = CORPUS
+
+    def __post_init__(self) -> None:
+        if self.tool not in BASELINE_TOOLS:
+            raise ValueError(f"tool must be one of {', '.join(BASELINE_TOOLS)}; got {self.tool!r}")
+        if (self.tool == "mixing") != (self.model > 0):
+            raise ValueError("model is the context-mixing model's version for tool 'mixing', and 0 for the others")
 
     def cost(self) -> float:
         return self.bytes / (2e5 if self.tool == "mixing" else 2e6)
@@ -279,9 +287,14 @@ class BaselineRun:
         if self.tool == "mixing":
             from scalingzip.compressors import compress, decompress
 
+            from scalingzip.coding.mixing import MODEL_VERSION
+
+            if self.model != MODEL_VERSION:
+                raise ValueError(f"this run asks for version {self.model} of the context-mixing model; "
+                                 f"this code has version {MODEL_VERSION}")
             blob = compress(data, "mixing")
             ok = decompress(blob) == data
-            version = "scalingzip mixing"
+            version = f"scalingzip mixing, model {MODEL_VERSION}"
         else:
             argv = {"gzip": ["gzip", "-9", "-n", "-c"], "bzip2": ["bzip2", "-9", "-c"], "xz": ["xz", "-9e", "-c"],
                     "zstd": ["zstd", "-19", "-q", "-c"]}[self.tool]
@@ -326,7 +339,7 @@ def study() -> dict[str, list]:
                         validate=True) for s in lr_shapes for c in LR_SWEEP],
         "repeat": [EpochRun(model=SHAPES[REPEAT_SHAPE], epoch=epoch_config(SHAPES[REPEAT_SHAPE]), bytes=REPEAT_TOTAL,
                             unique_bytes=u) for u in REPEAT_UNIQUE],
-        "baselines": [BaselineRun(tool=t, bytes=n) for t in BASELINE_TOOLS
+        "baselines": [BaselineRun(tool=t, bytes=n, model=MIXING_MODEL if t == "mixing" else 0) for t in BASELINE_TOOLS
                       for n in (*BASELINE_BYTES, len(training_stream()))],
         "file": [EpochFileRun(model=SHAPES[0], epoch=epoch_config(SHAPES[0]), bytes=FILE_BYTES)],
         "check": [EpochRun(model=SHAPES[0], epoch=epoch_config(SHAPES[0]), bytes=CHECK_BYTES, forks=(CHECK_BYTES // 2,)),

@@ -557,6 +557,8 @@ BENCHMARKS = {
     "coding": ("coding", "throughput of the arithmetic coders and bits per byte of every compressor on the course corpus"),
     "scaling": ("scaling", "wall time and parameters of the Chinchilla-style fit"),
     "lm": ("lm", "bits per byte and throughput of the registered compressors of bytes next to gzip, bz2 and xz, on held-out text"),
+    "compressors": ("compressors", "the compress modes beside every general-purpose compressor installed (gzip to zpaq and "
+                                   "7-Zip's PPMd): bits per byte, speed and peak memory, each row round-tripped"),
     "train": ("train", "training throughput of each transformer size on one core: bytes/s and FLOP/s (6N and full count)"),
     "prune": ("prune", "CPU speed-up of the sparse study's transformers with half their heads and MLP neurons removed, "
                        "beside their FLOP ratio"),
@@ -575,8 +577,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "bench":
         if args.list or args.name is None:
+            width = max(map(len, BENCHMARKS))
             for name, (_, doc) in sorted(BENCHMARKS.items()):
-                print(f"{name:10s} {doc}")
+                print(f"{name:{width}s} {doc}")
             return 0
         module_name, _ = BENCHMARKS[args.name]
         module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")

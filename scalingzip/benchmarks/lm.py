@@ -12,6 +12,9 @@ it is printed. The texts:
   ``/usr/share/common-licenses``;
 * any ``--file PATH`` given.
 
+(The texts are those of :mod:`scalingzip.benchmarks.compressors`, ``bench compressors``, which adds
+the other compressors installed on the machine, peak memory, and more texts.)
+
 A compressor that needs a model (``lm``) gets the model of ``python -m scalingzip train-lm``
 (``--model``, default the package's ``scalingzip/models/lm-python-docs.pt``), and is skipped without one. ``lm-online``
 (a transformer learning while it codes) runs only with ``--online-lm``, on the first text only,
@@ -23,32 +26,21 @@ done before timing.
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from scalingzip.benchmarks.compressors import load_texts
 from scalingzip.coding import STDLIB_COMPRESSORS
 from scalingzip.compressors import compress, decompress, registered
 from scalingzip.compressors.model_files import pretrained_model_path
-from scalingzip.data import load_text, split_bytes
-
-VIM_MANUAL_BYTES = 300_000
 
 
 def _texts(extra: list[str]) -> list[tuple[str, bytes]]:
-    texts = [("python-docs test split (held out)", split_bytes(load_text("python-docs")).test)]
-    vim = sorted(glob.glob("/usr/share/vim/vim*/doc/usr_*.txt"))
-    if vim:
-        texts.append(("Vim user manual, first 300 kB", b"".join(Path(p).read_bytes() for p in vim)[:VIM_MANUAL_BYTES]))
-    licences = sorted(p for p in glob.glob("/usr/share/common-licenses/*") if os.path.isfile(p) and not os.path.islink(p))
-    if licences:
-        texts.append(("Debian licence texts", b"".join(Path(p).read_bytes() for p in licences)))
-    for p in extra:
-        texts.append((p, Path(p).read_bytes()))
-    return texts
+    texts, _ = load_texts(["python-docs", "vim", "licences"], extra)  # absent ones are skipped
+    return [(t.title, t.data) for t in texts]
 
 
 def _timed(fn: Callable[[], object]) -> tuple[float, object]:

@@ -92,7 +92,7 @@ def _squash_stretch() -> tuple[np.ndarray, np.ndarray]:
 
 SQUASH, STRETCH = _squash_stretch()
 RATES = np.array([65536 * 2 // (2 * k + 3) for k in range(1024)], np.int64)  # 2**16 / (k + 1.5)
-COUNT_LIMITS = np.array([255, 255, 12, 12, 12, 12, 12, 12, 12, 12], np.int64)  # orders 0 and 1 stationary, the rest drift
+COUNT_LIMITS = np.array([255, 255, 255, 255, 12, 12, 12, 12, 12, 12], np.int64)  # orders 0-3 settle, longer contexts drift
 HISTORY_RATE = 6  # a bit history's probability moves 1/64 of its error
 
 

@@ -129,7 +129,8 @@ def test_the_prefix_codes_compare_every_coder_on_the_same_bytes(study):
 def test_the_mixing_baselines_name_the_model_that_computes_them():
     from scalingzip.coding.mixing import MODEL_VERSION
 
-    assert se.MIXING_MODEL == MODEL_VERSION, "the baselines' records are of another model: bump MIXING_MODEL and rerun them"
+    assert se.MIXING_MODEL == MODEL_VERSION, (
+        "the baselines' records are of another model: bump MIXING_MODEL and rerun them")
     with pytest.raises(ValueError, match="model"):
         se.BaselineRun(tool="mixing", bytes=1000)
     with pytest.raises(ValueError, match="model"):

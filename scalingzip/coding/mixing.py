@@ -92,7 +92,9 @@ def _squash_stretch() -> tuple[np.ndarray, np.ndarray]:
 
 SQUASH, STRETCH = _squash_stretch()
 RATES = np.array([65536 * 2 // (2 * k + 3) for k in range(1024)], np.int64)  # 2**16 / (k + 1.5)
-COUNT_LIMITS = np.array([255, 255, 255, 255, 12, 12, 12, 12, 12, 12], np.int64)  # orders 0-3 settle, longer contexts drift
+# the limit on a counter's count: orders 0-3 settle, longer contexts drift
+COUNT_LIMITS = np.array([255, 255, 255, 255, 12, 12, 12, 12, 12, 12], np.int64)
+COUNTER_START = (1 << 21) << 10  # a counter at p = 1/2, seen 0 times
 HISTORY_RATE = 6  # a bit history's probability moves 1/64 of its error
 
 
@@ -156,7 +158,7 @@ class _State:
     """Everything the model and the coder remember, so long inputs can be coded in chunks."""
 
     def __init__(self, n: int, table_bits: int) -> None:
-        start = (1 << 21) << 10  # p = 1/2, seen 0 times
+        start = COUNTER_START
         self.tables = np.full((N_CONTEXTS, 1 << table_bits), start, np.uint32)  # values < 2**32
         self.hist = np.ones((N_CONTEXTS, 1 << table_bits), np.uint8)  # a leading 1, then up to 7 bits
         self.hmap = np.full((N_CONTEXTS, 256), 1 << 21, np.int64)  # P(bit = 1) of each history, 22 bits
@@ -183,7 +185,8 @@ class _State:
 
 @njit(cache=True)
 def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, out, costs,
-          tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, hashes, history, regs):
+          tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, hashes,
+          history, regs):
     """Encode ``data[start:stop]`` into ``out``, or decode bytes ``start..stop-1`` from ``data`` into ``out``.
 
     All model and coder state lives in the arrays after ``costs`` (see :class:`_State`), so a
@@ -231,7 +234,7 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                                 b = other
                             tables[m, b] = check
                             for j in range(1, 16):
-                                tables[m, b + j] = (1 << 21) << 10
+                                tables[m, b + j] = COUNTER_START
                                 hist[m, b + j] = 1
                     base[m] = b
                 nib = 1
@@ -251,7 +254,7 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                 x[N_CONTEXTS] = 0
                 wm = bit_pos
             x[N_CONTEXTS + 1] = 256
-            # 2. two mixers and their average
+            # 2. four mixers and their average
             dot_a = 0
             dot_b = 0
             dot_c = 0

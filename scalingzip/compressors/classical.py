@@ -137,4 +137,5 @@ register(Compressor(
 register(Compressor(
     name="mixing", takes="bytes", fields=(("table_bits", 0), ("model", 2)), options=("table_bits",),
     encode=_encode_mixing, decode=_decode_mixing,
-    description="online context mixing: order-0..8, word and match models, bit histories, four mixers (learns while it codes)"))
+    description="online context mixing: order-0..8, word and match models, bit histories, four mixers "
+                "(learns while it codes)"))

@@ -390,16 +390,17 @@ class SpeedUp:
     dense_seconds: float  # median seconds per forward pass of the first model
     small_seconds: float  # median seconds per forward pass of the second
     repeats: int
-    ratio: float  # how many times faster the second model is: the median over the alternating pairs of
-    # (first's time / second's), which a slow spell of the machine shifts far less than a ratio of medians
+    # How many times faster the second model is: the median over the alternating pairs of (first's
+    # time / second's), which a slow spell of the machine shifts far less than a ratio of medians.
+    ratio: float
 
 
 def measure_speedup(dense: nn.Module, small: nn.Module, *, batch_size: int = 16, seq_len: int | None = None,
                     repeats: int = 7, warmup: int = 2, seed: int = 0) -> SpeedUp:
     """Time the forward pass of ``dense`` and ``small`` on the same random batch of bytes, on one CPU
     thread, no gradients, alternating the two models ``repeats`` times after ``warmup`` untimed
-    passes each, and return the medians (the ratio: the median of each pair's ratio). It measures this machine now; a benchmark records it, a test
-    never does. A masked model runs its masks' multiplications too: time a copy without masks
+    passes each, and return the medians (the ratio: the median of each pair's ratio). It measures
+    this machine now; a benchmark records it, a test never does. A masked model runs its masks' multiplications too: time a copy without masks
     (e.g. :func:`~scalingzip.nn.pruning.quantize_model` with ``method="float32"``) for the dense cost.
 
     Raises:

@@ -285,9 +285,8 @@ class BaselineRun:
     def execute(self, device: torch.device) -> dict[str, Any]:
         data = training_stream()[:self.bytes]
         if self.tool == "mixing":
-            from scalingzip.compressors import compress, decompress
-
             from scalingzip.coding.mixing import MODEL_VERSION
+            from scalingzip.compressors import compress, decompress
 
             if self.model != MODEL_VERSION:
                 raise ValueError(f"this run asks for version {self.model} of the context-mixing model; "

@@ -64,14 +64,26 @@ def test_per_byte_code_lengths_sum_to_the_ideal():
     assert costs.sum() == pytest.approx(mixing_encode(data).ideal_bits, rel=1e-12)
 
 
+def test_each_part_of_the_model_pays_on_prose_and_unknown_parts_are_refused():
+    data = INPUTS["english prose"][:20_000]
+    full = mixing_code_lengths(data).sum()
+    assert mixing_code_lengths(data, without=()).sum() == full
+    for part in mx.PARTS:
+        assert mixing_code_lengths(data, without=(part,)).sum() > full, part
+    bare = mixing_code_lengths(data, without=mx.PARTS).sum()
+    assert bare > 1.05 * full  # orders 0-8 alone, one weight set, no SSE
+    with pytest.raises(ValueError, match="unknown part"):
+        mixing_code_lengths(data, without=("dictionary",))
+
+
 def test_compiled_loop_computes_exactly_what_the_python_says():
     data = b"abracadabra, abracadabra! the cat sat on the mat. " * 4
     tb = 12
     src = np.frombuffer(data, np.uint8)
     out = np.zeros(len(data) * 2 + 16, np.uint8)
     state = mx._State(len(data), tb)
-    mx._code.py_func(src, 0, len(data), False, tb, mx.SQUASH, mx.STRETCH, mx.RATES, mx.COUNT_LIMITS, out,
-                     np.zeros(0), *state.arrays())
+    mx._code.py_func(src, 0, len(data), False, tb, mx.SQUASH, mx.STRETCH, mx.RATES, mx.COUNT_LIMITS,
+                     mx._switches(()), out, np.zeros(0), *state.arrays())
     n_out = mx._finish.py_func(out, state.regs)
     assert out[:n_out].tobytes() == mixing_encode(data, table_bits=tb).stream
 
@@ -133,7 +145,7 @@ def test_a_blob_of_another_model_version_or_without_one_is_refused_with_a_messag
     header = container.unpack(compress(data, "mixing"))
     assert header.params["model"] == mx.MODEL_VERSION
     older = container.pack("mixing", {**header.params, "model": mx.MODEL_VERSION - 1}, data, header.payload)
-    with pytest.raises(ValueError, match="version 1 of the context-mixing model"):
+    with pytest.raises(ValueError, match=f"version {mx.MODEL_VERSION - 1} of the context-mixing model"):
         decompress(older)
     first = container.pack("mixing", {"table_bits": header.params["table_bits"]}, data, header.payload)
     with pytest.raises(ValueError, match="another version of scalingzip"):

@@ -274,3 +274,44 @@ def test_offline_mnist_download_says_so(monkeypatch, tmp_path):
     monkeypatch.setattr(_data.urllib.request, "urlopen", offline)
     with pytest.raises(ConnectionError, match="are you offline"):
         _data.download("mnist")
+
+
+# --- the snapshots of other kinds of text ------------------------------------------------------------
+
+from scalingzip.data import snapshots as _snapshots  # noqa: E402
+
+
+@pytest.mark.parametrize("name", list(_snapshots.SNAPSHOTS))
+def test_each_snapshot_is_checked_utf8_text_of_its_kind(name):
+    data = _snapshots.load_snapshot(name)
+    assert _snapshots.SNAPSHOT_BYTES - 1000 < len(data) <= _snapshots.SNAPSHOT_BYTES and data.endswith(b"\n")
+    text = data.decode("utf-8")
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in text) / len(text)
+    if name == "pride-and-prejudice":
+        assert text.startswith("It is a truth universally acknowledged") and han == 0
+    else:
+        assert han > 0.4  # mostly Chinese characters (the modern text keeps its markup and code)
+
+
+def test_a_damaged_or_unknown_snapshot_is_refused(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="unknown snapshot 'moby-dick'"):
+        _snapshots.load_snapshot("moby-dick")
+    import lzma
+    (tmp_path / "guwen-guanzhi.txt.xz").write_bytes(lzma.compress(b"\xe5\x8f\xa4\xe6\x96\x87\n"))
+    monkeypatch.setattr(_snapshots, "_FOLDER", tmp_path)
+    with pytest.raises(ValueError, match="expected SHA-256"):
+        _snapshots.load_snapshot("guwen-guanzhi")
+    (tmp_path / "guwen-guanzhi.txt.xz").write_bytes(b"not xz")
+    with pytest.raises(ValueError, match="missing or damaged"):
+        _snapshots.load_snapshot("guwen-guanzhi")
+
+
+def test_make_snapshot_reads_translations_and_cuts_at_a_paragraph(tmp_path):
+    po = tmp_path / "a.po"
+    po.write_text('msgid ""\nmsgstr ""\n"Language: zh_CN\\n"\n\n#: a.rst:1\nmsgid "Hello"\nmsgstr "你好"\n\n'
+                  'msgid ""\n"Two "\n"lines"\nmsgstr ""\n"两"\n"行"\n\nmsgid "Untranslated"\nmsgstr ""\n', "utf-8")
+    assert _snapshots._po_strings(po.read_text("utf-8")) == ["你好", "两行"]
+    assert _snapshots.make_snapshot("zh-python-docs", [po]) == "你好\n".encode()
+    assert _snapshots._cut(b"a\n\nb\n\ncc", 5) == b"a\n"
+    with pytest.raises(ValueError, match="no paragraph break"):
+        _snapshots._cut(b"abcdef", 4)

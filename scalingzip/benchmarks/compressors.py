@@ -42,7 +42,9 @@ The texts (``--texts`` picks them by name; one absent on this machine is skipped
 ``python-docs``, the held-out test split of the course corpus; ``cpython-docs``, the held-out test
 split (by document) of the newer corpus; ``vim``, the first 300,000 bytes of the Vim user manual;
 ``licences``, Debian's licence texts; ``c-headers``, the C library's headers of :data:`C_HEADERS`
-concatenated, first 250,000 bytes; and any ``--file PATH``. ``bench lm`` measures the first, third
+concatenated, first 250,000 bytes; three texts of other kinds that ship with the package
+(:mod:`scalingzip.data.snapshots`): ``pride-and-prejudice`` (English prose), ``zh-python-docs``
+(modern Chinese) and ``guwen-guanzhi`` (classical Chinese), 250 kB each; and any ``--file PATH``. ``bench lm`` measures the first, third
 and fourth in-process, without the external programs and the memory.
 
 ``--json PATH`` saves the tables with the machine (CPU, Python, the programs' versions);
@@ -212,6 +214,12 @@ def _c_headers() -> bytes | None:
     return b"".join(p.read_bytes() for p in paths)[:C_HEADER_BYTES] if paths else None
 
 
+def _snapshot(name: str) -> Callable[[], bytes]:
+    from scalingzip.data.snapshots import load_snapshot
+
+    return functools.partial(load_snapshot, name)
+
+
 # name -> (title, loader returning the bytes, or None where the text is absent, and where it is looked for)
 TEXTS: dict[str, tuple[str, Callable[[], bytes | None], str]] = {
     "python-docs": ("python-docs test split (held out)", _python_docs, "the package"),
@@ -219,6 +227,10 @@ TEXTS: dict[str, tuple[str, Callable[[], bytes | None], str]] = {
     "vim": ("Vim user manual, first 300 kB", _vim, "/usr/share/vim/vim*/doc/usr_*.txt"),
     "licences": ("Debian licence texts", _licences, "/usr/share/common-licenses"),
     "c-headers": ("C headers (glibc), first 250 kB", _c_headers, "/usr/include"),
+    "pride-and-prejudice": ("Pride and Prejudice, first 250 kB", _snapshot("pride-and-prejudice"), "the package"),
+    "zh-python-docs": ("Python tutorial and HOWTOs in Chinese, first 250 kB", _snapshot("zh-python-docs"),
+                       "the package"),
+    "guwen-guanzhi": ("Guwen Guanzhi (classical Chinese), first 250 kB", _snapshot("guwen-guanzhi"), "the package"),
 }
 
 

@@ -9,9 +9,10 @@ its learning curve (Dawid 1984; Blier & Ollivier 2018).
 The model works bit by bit (each byte is eight binary decisions, most significant bit first) and
 has three layers, in the tradition of PAQ (Mahoney 2005):
 
-1. **Context statistics.** Ten contexts predict the next bit: the bits of the current byte so far,
-   combined with the previous 0, 1, 2, 3, 4, 5, 6 or 8 bytes, the current word, and the current
-   and previous word. Each context gives the mixer two inputs:
+1. **Context statistics.** Twelve contexts predict the next bit: the bits of the current byte so
+   far, combined with the previous 0, 1, 2, 3, 4, 5, 6 or 8 bytes, the current word, the current
+   word and the one before it, the last three words, or the column (bytes since the last newline)
+   and the previous byte's class. Each context gives the mixer two inputs:
 
    * a *direct* estimate, an adaptive counter of ``P(next bit = 1)`` that moves by
      ``1 / (k + 1.5)`` of its error when seen ``k`` times (a frequency count at first, then a
@@ -32,8 +33,9 @@ has three layers, in the tradition of PAQ (Mahoney 2005):
    byte and the bit position; the classes (letter, digit, space, ...) of the previous two bytes
    and the bits of the current one. Each is trained online by gradient descent on the log-loss
    of every bit, right after it is coded.
-3. **Secondary estimation.** Two adaptive maps refine the mixed probability given the current
-   byte's bits and the previous byte (secondary estimation, as in PPMd and PAQ).
+3. **Secondary estimation.** Three adaptive maps refine the mixed probability given the current
+   byte's bits alone, with the previous byte, and with the previous two bytes (hashed); the coded
+   probability is a weighted average of the four (secondary estimation, as in PPMd and PAQ).
 
 Everything is integer arithmetic (probabilities in 16 or 22 bits, logits in 1/256 units, weights
 in 16.16 fixed point; the squash table is built with :mod:`decimal`, which rounds correctly), so
@@ -63,13 +65,13 @@ import numpy as np
 from numba import njit
 from tqdm import tqdm
 
-__all__ = ["MODEL_VERSION", "MixingResult", "mixing_code_lengths", "mixing_decode", "mixing_encode", "table_bits_for"]
+__all__ = ["MODEL_VERSION", "PARTS", "MixingResult", "mixing_code_lengths", "mixing_decode", "mixing_encode", "table_bits_for"]
 
-MODEL_VERSION = 2  # 2: bucketed tables with checks, bit histories, four mixers; a blob records it
-N_CONTEXTS = 10  # orders 0, 1, 2, 3, 4, 5, 6, 8, word, word pair
+MODEL_VERSION = 3  # 2: bucketed tables with checks, bit histories, four mixers; 3: word triples, column, SSE on two bytes
+N_CONTEXTS = 12  # orders 0, 1, 2, 3, 4, 5, 6, 8, word, word pair, word triple, column
 N_INPUTS = 2 * N_CONTEXTS + 2  # direct and indirect estimates + match model + bias
 N_CLASSES = 8  # byte classes of the fourth mixer's context (_byte_class)
-LEARNING_RATE = 5  # mixer step: weight += input * error * 5 / 2**13 (fixed point)
+LEARNING_RATE = 4  # mixer step: weight += input * error * 4 / 2**13 (fixed point)
 SSE_RATE = 5  # secondary estimation moves 1/32 of its error
 MIN_TABLE_BITS, MAX_TABLE_BITS = 12, 22
 
@@ -93,7 +95,7 @@ def _squash_stretch() -> tuple[np.ndarray, np.ndarray]:
 SQUASH, STRETCH = _squash_stretch()
 RATES = np.array([65536 * 2 // (2 * k + 3) for k in range(1024)], np.int64)  # 2**16 / (k + 1.5)
 # the limit on a counter's count: orders 0-3 settle, longer contexts drift
-COUNT_LIMITS = np.array([255, 255, 255, 255, 12, 12, 12, 12, 12, 12], np.int64)
+COUNT_LIMITS = np.array([255, 255, 255, 255, 12, 12, 12, 12, 12, 12, 12, 255], np.int64)
 COUNTER_START = (1 << 21) << 10  # a counter at p = 1/2, seen 0 times
 HISTORY_RATE = 6  # a bit history's probability moves 1/64 of its error
 
@@ -151,7 +153,7 @@ def _update(state, hit, limit, rates):
 
 
 # Registers of the coder and of the byte-level contexts, kept in one int64 array between chunks.
-_LOW, _RNG, _CODE, _POS, _NOUT, _C4, _C8, _WORD, _PREV_WORD, _MATCH_PTR, _MATCH_LEN = range(11)
+_LOW, _RNG, _CODE, _POS, _NOUT, _C4, _C8, _WORD, _PREV_WORD, _MATCH_PTR, _MATCH_LEN, _WORD2, _NL = range(13)
 
 
 class _State:
@@ -171,27 +173,29 @@ class _State:
         buckets = SQUASH[np.clip((np.arange(33) - 16) * 128, -2047, 2047) + 2047]
         self.sse1 = np.tile(buckets, (256, 1))
         self.sse2 = np.tile(buckets, (65536, 1))
+        self.sse3 = np.tile(buckets, (1 << 16, 1))
         self.hashes = np.zeros(N_CONTEXTS, np.int64)
         self.history = np.zeros(n + 1, np.int64)
-        self.regs = np.zeros(11, np.int64)
+        self.regs = np.zeros(13, np.int64)
         self.regs[_RNG] = 1 << 56
         self.table_bits = table_bits
 
     def arrays(self) -> tuple:
         return (self.tables, self.hist, self.hmap, self.match_counters, self.match_table, self.w_match, self.w_byte,
                 self.w_prev, self.w_class, self.sse1,
-                self.sse2, self.hashes, self.history, self.regs)
+                self.sse2, self.sse3, self.hashes, self.history, self.regs)
 
 
 @njit(cache=True)
-def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, out, costs,
-          tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, hashes,
+def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, switches, out, costs,
+          tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, sse3, hashes,
           history, regs):
     """Encode ``data[start:stop]`` into ``out``, or decode bytes ``start..stop-1`` from ``data`` into ``out``.
 
     All model and coder state lives in the arrays after ``costs`` (see :class:`_State`), so a
     long input is coded chunk by chunk with the same result as in one call. ``costs[i]``, if
     ``costs`` is not empty, receives the ideal bits of byte ``i``. Returns the total ideal bits.
+    ``switches`` (see :func:`_switches`) turns inputs, mixer contexts and SSE off, for ablations.
     """
     m32 = 0xFFFFFFFF
     golden = 0x9E3779B1
@@ -204,6 +208,8 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
     low, rng, code, pos, n_out = int(regs[_LOW]), int(regs[_RNG]), int(regs[_CODE]), int(regs[_POS]), int(regs[_NOUT])
     c4, c8, word, prev_word = int(regs[_C4]), int(regs[_C8]), int(regs[_WORD]), int(regs[_PREV_WORD])
     match_ptr, match_len = int(regs[_MATCH_PTR]), int(regs[_MATCH_LEN])
+    word2 = int(regs[_WORD2])
+    nl = int(regs[_NL])
     if decoding and start == 0:
         for _ in range(7):
             code = (code << 8) | (int(data[pos]) if pos < data.size else 0)
@@ -254,6 +260,10 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                 x[N_CONTEXTS] = 0
                 wm = bit_pos
             x[N_CONTEXTS + 1] = 256
+            for k in range(N_INPUTS):
+                x[k] *= switches[k]
+            if switches[N_INPUTS] == 0:  # one weight set for every bit: no mixer contexts
+                wm = 0
             # 2. four mixers and their average
             dot_a = 0
             dot_b = 0
@@ -261,9 +271,14 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             dot_d = 0
             wp = last * 8 + bit_pos
             wd = classes * 256 + c0
+            wb = c0
+            if switches[N_INPUTS] == 0:
+                wp = 0
+                wd = 0
+                wb = 0
             for k in range(N_INPUTS):
                 dot_a += w_match[wm, k] * x[k]
-                dot_b += w_byte[c0, k] * x[k]
+                dot_b += w_byte[wb, k] * x[k]
                 dot_c += w_prev[wp, k] * x[k]
                 dot_d += w_class[wd, k] * x[k]
             dot_a = min(max(dot_a >> 16, -2047), 2047)
@@ -278,7 +293,11 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             c2 = c0 | (last << 8)
             a1 = (sse1[c0, lo] * (128 - wt) + sse1[c0, lo + 1] * wt) >> 7
             a2 = (sse2[c2, lo] * (128 - wt) + sse2[c2, lo + 1] * wt) >> 7
-            p = (2 * squash[mixed + 2047] + a1 + a2) >> 2
+            c3 = _hash(((c4 & 0xFFFF) << 8 | c0) * 0x2F0B4C23 + 77) & 0xFFFF
+            a3 = (sse3[c3, lo] * (128 - wt) + sse3[c3, lo + 1] * wt) >> 7
+            p = (squash[mixed + 2047] + a1 + a2 + a3) >> 2
+            if switches[N_INPUTS + 1] == 0:  # no secondary estimation
+                p = squash[mixed + 2047]
             p = min(max(p, 32), 65536 - 32)  # P(bit = 1) in 1/65536
             # code the bit: 1 owns [0, p), 0 owns [p, 65536)
             r = rng >> 16
@@ -320,7 +339,7 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             err_d = ((bit << 12) - (squash[dot_d + 2047] >> 4)) * LEARNING_RATE
             for k in range(N_INPUTS):
                 w_match[wm, k] += (x[k] * err_a) >> 13
-                w_byte[c0, k] += (x[k] * err_b) >> 13
+                w_byte[wb, k] += (x[k] * err_b) >> 13
                 w_prev[wp, k] += (x[k] * err_c) >> 13
                 w_class[wd, k] += (x[k] * err_d) >> 13
             target = bit << 16
@@ -328,6 +347,8 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             sse1[c0, lo + 1] += ((target - sse1[c0, lo + 1]) * wt) >> (7 + SSE_RATE)
             sse2[c2, lo] += ((target - sse2[c2, lo]) * (128 - wt)) >> (7 + SSE_RATE)
             sse2[c2, lo + 1] += ((target - sse2[c2, lo + 1]) * wt) >> (7 + SSE_RATE)
+            sse3[c3, lo] += ((target - sse3[c3, lo]) * (128 - wt)) >> (7 + SSE_RATE)
+            sse3[c3, lo + 1] += ((target - sse3[c3, lo + 1]) * wt) >> (7 + SSE_RATE)
             for m in range(N_CONTEXTS):
                 tables[m, slots[m]] = _update(int(tables[m, slots[m]]), bit, limits[m], rates)
                 h = int(hist[m, slots[m]])
@@ -367,10 +388,13 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                     match_len = length
                     match_ptr = cand
         match_table[h5] = i + 1
+        if byte == 10:
+            nl = i
         letter = byte | 32
         if 97 <= letter <= 122:
             word = _hash((word + letter + 1) * 0x3D4D51CB)
         elif word != 0:
+            word2 = prev_word
             prev_word = word
             word = 0
         # the contexts of the next byte
@@ -387,9 +411,13 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
         else:
             hashes[8] = _hash(((c4 & 0xFF) + 0x300) * 0x297A2D39)
         hashes[9] = _hash(((word * 0x2F0B4C23) & m32) + ((prev_word * 0x6F4F2A35) & m32) + 10)
+        hashes[10] = _hash(((hashes[9] * 0x2F0B4C23) & m32) + ((word2 * 0x6F4F2A35) & m32) + 11)
+        hashes[11] = _hash(((min(i - nl, 127) << 3 | _byte_class(byte)) + 0x500) * 0x297A2D39)
     regs[_LOW], regs[_RNG], regs[_CODE], regs[_POS], regs[_NOUT] = low, rng, code, pos, n_out
     regs[_C4], regs[_C8], regs[_WORD], regs[_PREV_WORD] = c4, c8, word, prev_word
     regs[_MATCH_PTR], regs[_MATCH_LEN] = match_ptr, match_len
+    regs[_WORD2] = word2
+    regs[_NL] = nl
     return total
 
 
@@ -411,19 +439,45 @@ def _finish(out, regs):
 
 CHUNK = 1 << 16  # bytes per call of the compiled loop, so a progress bar can move
 
+# The parts of the model an ablation can switch off (mixing_code_lengths(..., without=...)).
+PARTS = ("histories", "words", "column", "match", "mixer contexts", "sse")
+
+
+def _switches(without) -> np.ndarray:
+    """1 for every input, the mixer contexts and SSE, with 0 for the parts named in ``without``."""
+    unknown = sorted(set(without) - set(PARTS))
+    if unknown:
+        raise ValueError(f"unknown part(s) {unknown}; the parts are {', '.join(PARTS)}")
+    on = np.ones(N_INPUTS + 2, np.int64)
+    if "histories" in without:
+        on[N_CONTEXTS + 2:] = 0
+    if "words" in without:  # the word, word-pair and word-triple contexts, direct and indirect
+        on[[8, 9, 10, N_CONTEXTS + 2 + 8, N_CONTEXTS + 2 + 9, N_CONTEXTS + 2 + 10]] = 0
+    if "column" in without:
+        on[[11, N_CONTEXTS + 2 + 11]] = 0
+    if "match" in without:
+        on[N_CONTEXTS] = 0
+    if "mixer contexts" in without:
+        on[N_INPUTS] = 0
+    if "sse" in without:
+        on[N_INPUTS + 1] = 0
+    return on
+
 
 def _run(src: np.ndarray, n: int, decoding: bool, table_bits: int, out: np.ndarray, costs: np.ndarray,
-         progress: bool, desc: str) -> tuple[_State, float]:
+         progress: bool, desc: str, switches: np.ndarray | None = None) -> tuple[_State, float]:
     state = _State(n, table_bits)
+    switches = _switches(()) if switches is None else switches
     total = 0.0
     with tqdm(total=n, unit="B", unit_scale=True, disable=not progress, desc=desc) as bar:
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
-            total += _code(src, start, stop, decoding, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, out,
-                           costs, *state.arrays())
+            total += _code(src, start, stop, decoding, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, switches,
+                           out, costs, *state.arrays())
             bar.update(stop - start)
         if n == 0 and decoding:  # still read the stream's first bytes, as the encoder wrote them
-            _code(src, 0, 0, True, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, out, costs, *state.arrays())
+            _code(src, 0, 0, True, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, switches, out, costs,
+                  *state.arrays())
     return state, total
 
 
@@ -492,15 +546,22 @@ def mixing_decode(stream: bytes, n: int, *, table_bits: int, progress: bool = Fa
     return out.tobytes()
 
 
-def mixing_code_lengths(data: bytes, *, table_bits: int | None = None) -> np.ndarray:
+def mixing_code_lengths(data: bytes, *, table_bits: int | None = None, without: tuple[str, ...] = ()) -> np.ndarray:
     """Ideal code length of each byte, in bits, under the online model (its online loss curve).
 
     ``mixing_code_lengths(x).sum()`` is the ``ideal_bits`` of :func:`mixing_encode`; the coded
     stream is within a few bytes of it.
+
+    Args:
+        without: parts of the model to switch off (any of :data:`PARTS`), to measure what each
+            one saves: their inputs read 0, the mixers use one weight set, or the mixed
+            probability is coded without secondary estimation. Such a model is for measuring
+            only; no blob records it.
     """
     src = _as_uint8(data)
     tb = _check_table_bits(table_bits_for(src.size) if table_bits is None else table_bits)
+    switches = _switches(without)
     out = np.zeros(src.size + src.size // 64 + 16, dtype=np.uint8)
     costs = np.zeros(src.size)
-    _run(src, src.size, False, tb, out, costs, False, "")
+    _run(src, src.size, False, tb, out, costs, False, "", switches)
     return costs

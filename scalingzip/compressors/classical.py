@@ -135,7 +135,7 @@ register(Compressor(
     name="ppm", takes="bytes", fields=_PPM, options=tuple(dict(_PPM)), encode=_ppm[0], decode=_ppm[1],
     description="PPMD over the previous `order` bytes, with exclusions (PPMModel)"))
 register(Compressor(
-    name="mixing", takes="bytes", fields=(("table_bits", 0), ("model", 2)), options=("table_bits",),
+    name="mixing", takes="bytes", fields=(("table_bits", 0), ("model", 3)), options=("table_bits",),
     encode=_encode_mixing, decode=_decode_mixing,
-    description="online context mixing: order-0..8, word and match models, bit histories, four mixers "
+    description="online context mixing: order-0..8, word, column and match models, bit histories, four mixers "
                 "(learns while it codes)"))

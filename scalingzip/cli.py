@@ -560,6 +560,8 @@ BENCHMARKS = {
     "compressors": ("compressors", "the compress modes beside every general-purpose compressor installed (gzip to zpaq and "
                                    "7-Zip's PPMd): bits per byte, speed and peak memory, each row round-tripped"),
     "train": ("train", "training throughput of each transformer size on one core: bytes/s and FLOP/s (6N and full count)"),
+    "ladder": ("ladder", "the ladder from order 0 through PPM to context mixing, one part at a time, in bits per byte on "
+                         "one text, beside xz and zpaq"),
     "prune": ("prune", "CPU speed-up of the sparse study's transformers with half their heads and MLP neurons removed, "
                        "beside their FLOP ratio"),
 }

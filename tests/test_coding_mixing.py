@@ -166,3 +166,15 @@ def test_bad_arguments_get_clear_errors():
 def test_table_size_grows_with_the_input_and_is_capped():
     sizes = [mx.table_bits_for(n) for n in (0, 100, 10_000, 1_000_000, 10**9)]
     assert sizes == sorted(sizes) and sizes[0] == mx.MIN_TABLE_BITS and sizes[-1] == mx.MAX_TABLE_BITS
+
+
+def test_each_part_switches_off_its_own_inputs_only():
+    on = mx._switches(())
+    assert on.shape == (mx.N_INPUTS + 2,) and on.all()
+    n = mx.N_CONTEXTS
+    indirect = set(range(n + 2, mx.N_INPUTS))
+    assert set(np.flatnonzero(mx._switches(("histories",)) == 0)) == indirect
+    assert set(np.flatnonzero(mx._switches(("words",)) == 0)) == {8, 9, 10, n + 10, n + 11, n + 12}
+    assert set(np.flatnonzero(mx._switches(("column",)) == 0)) == {11, n + 13}
+    assert set(np.flatnonzero(mx._switches(("match",)) == 0)) == {n}
+    assert list(np.flatnonzero(mx._switches(("mixer contexts", "sse")) == 0)) == [mx.N_INPUTS, mx.N_INPUTS + 1]

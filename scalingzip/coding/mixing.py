@@ -450,7 +450,7 @@ def _switches(without) -> np.ndarray:
         raise ValueError(f"unknown part(s) {unknown}; the parts are {', '.join(PARTS)}")
     on = np.ones(N_INPUTS + 2, np.int64)
     if "histories" in without:
-        on[N_CONTEXTS + 2:] = 0
+        on[N_CONTEXTS + 2:N_INPUTS] = 0
     if "words" in without:  # the word, word-pair and word-triple contexts, direct and indirect
         on[[8, 9, 10, N_CONTEXTS + 2 + 8, N_CONTEXTS + 2 + 9, N_CONTEXTS + 2 + 10]] = 0
     if "column" in without:

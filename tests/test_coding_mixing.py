@@ -83,7 +83,7 @@ def test_compiled_loop_computes_exactly_what_the_python_says():
     out = np.zeros(len(data) * 2 + 16, np.uint8)
     state = mx._State(len(data), tb)
     mx._code.py_func(src, 0, len(data), False, tb, mx.SQUASH, mx.STRETCH, mx.RATES, mx.COUNT_LIMITS,
-                     mx._switches(()), out, np.zeros(0), *state.arrays())
+                     mx._switches(()), mx._NO_LM, out, np.zeros(0), *state.arrays())
     n_out = mx._finish.py_func(out, state.regs)
     assert out[:n_out].tobytes() == mixing_encode(data, table_bits=tb).stream
 
@@ -172,7 +172,7 @@ def test_each_part_switches_off_its_own_inputs_only():
     on = mx._switches(())
     assert on.shape == (mx.N_INPUTS + 2,) and on.all()
     n = mx.N_CONTEXTS
-    indirect = set(range(n + 2, mx.N_INPUTS))
+    indirect = set(range(n + 2, mx.LM_INPUT))
     assert set(np.flatnonzero(mx._switches(("histories",)) == 0)) == indirect
     assert set(np.flatnonzero(mx._switches(("words",)) == 0)) == {8, 9, 10, n + 10, n + 11, n + 12}
     assert set(np.flatnonzero(mx._switches(("column",)) == 0)) == {11, n + 13}

@@ -9,8 +9,8 @@ compared byte for byte before it is printed; a row that does not round-trip is a
 
 * the course's modes, the compressors of bytes in :mod:`scalingzip.compressors` (what
   ``python -m scalingzip compress --mode`` offers), with ``compress``'s fallback to ``stored``. The
-  ``lm`` mode gets the pretrained model that ships with the package (``--model`` for another); slow
-  modes (``lm-online``) run only with ``--slow``, and then on the first text only;
+  ``lm`` and ``hybrid`` modes get the pretrained model that ships with the package (``--model`` for another); slow
+  modes (``lm-online``, ``hybrid``) run only with ``--slow``, and then on the first text only;
 * Python's built-in ``zlib`` (level 9), ``bz2`` (9) and ``lzma`` (preset 9 | PRESET_EXTREME);
 * every external program of :data:`TOOLS` found on ``PATH``: ``gzip -9``, ``bzip2 -9``,
   ``xz -9e``, ``zstd -19`` and ``-22 --ultra``, ``brotli -q 11 -w 24``, ``zpaq -m5`` and 7-Zip's
@@ -77,7 +77,7 @@ __all__ = ["C_HEADERS", "PYTHON_CODECS", "SLOW_MODES", "TEXTS", "TOOLS", "Missin
            "Tool", "compressor_rows", "format_table", "load_texts", "machine_info", "measure_python", "measure_tool",
            "memory_meter", "reference", "save_figure", "tool_versions"]
 
-SLOW_MODES = ("lm-online",)  # run only with --slow, on the first text
+SLOW_MODES = ("lm-online", "hybrid")  # run only with --slow, on the first text
 VIM_MANUAL_BYTES = 300_000
 C_HEADER_BYTES = 250_000
 # C standard and POSIX headers of the GNU C library (Debian's libc6-dev), in sorted order

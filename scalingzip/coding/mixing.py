@@ -69,7 +69,8 @@ __all__ = ["MODEL_VERSION", "PARTS", "MixingResult", "mixing_code_lengths", "mix
 
 MODEL_VERSION = 3  # 2: bucketed tables with checks, bit histories, four mixers; 3: word triples, column, SSE on two bytes
 N_CONTEXTS = 12  # orders 0, 1, 2, 3, 4, 5, 6, 8, word, word pair, word triple, column
-N_INPUTS = 2 * N_CONTEXTS + 2  # direct and indirect estimates + match model + bias
+N_INPUTS = 2 * N_CONTEXTS + 3  # direct and indirect estimates + match model + bias + a transformer's
+LM_INPUT = 2 * N_CONTEXTS + 2  # the transformer's input: 0 unless a hybrid coder gives its predictions
 N_CLASSES = 8  # byte classes of the fourth mixer's context (_byte_class)
 LEARNING_RATE = 4  # mixer step: weight += input * error * 4 / 2**13 (fixed point)
 SSE_RATE = 5  # secondary estimation moves 1/32 of its error
@@ -187,7 +188,7 @@ class _State:
 
 
 @njit(cache=True)
-def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, switches, out, costs,
+def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limits, switches, lm_cum, out, costs,
           tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev, w_class, sse1, sse2, sse3, hashes,
           history, regs):
     """Encode ``data[start:stop]`` into ``out``, or decode bytes ``start..stop-1`` from ``data`` into ``out``.
@@ -196,6 +197,8 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
     long input is coded chunk by chunk with the same result as in one call. ``costs[i]``, if
     ``costs`` is not empty, receives the ideal bits of byte ``i``. Returns the total ideal bits.
     ``switches`` (see :func:`_switches`) turns inputs, mixer contexts and SSE off, for ablations.
+    ``lm_cum``, if not empty, is a transformer's distribution of the (single) byte to code, as 257
+    cumulative integer counts; it gives the mixer one more input (see :mod:`scalingzip.compressors.hybrid`).
     """
     m32 = 0xFFFFFFFF
     golden = 0x9E3779B1
@@ -260,6 +263,14 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                 x[N_CONTEXTS] = 0
                 wm = bit_pos
             x[N_CONTEXTS + 1] = 256
+            if lm_cum.size:  # P(next bit = 1) under the transformer, given the bits of the byte so far
+                first = (c0 - (1 << bit_pos)) << (8 - bit_pos)
+                half = 1 << (7 - bit_pos)
+                whole = lm_cum[first + 2 * half] - lm_cum[first]
+                ones = lm_cum[first + 2 * half] - lm_cum[first + half]
+                x[LM_INPUT] = stretch[min(max((ones << 12) // whole, 1), 4095)]
+            else:
+                x[LM_INPUT] = 0
             for k in range(N_INPUTS):
                 x[k] *= switches[k]
             if switches[N_INPUTS] == 0:  # one weight set for every bit: no mixer contexts
@@ -437,7 +448,33 @@ def _finish(out, regs):
     return n_out + 1
 
 
+@njit(cache=True)
+def _code_streams(data, index, streams, decoding, table_bits, squash, stretch, rates, limits, switches, lm_cums,
+                  out, costs, coder, tables, hist, hmap, match_counters, match_table, w_match, w_byte, w_prev,
+                  w_class, sse1, sse2, sse3, stream_hashes, history, stream_regs):
+    """Code one byte of each of several streams, in order, with one range coder and one model.
+
+    Byte ``j`` is byte ``index[j]`` of the flat (stream-major) data and belongs to stream
+    ``streams[j]``: the statistics, mixers and SSE are shared, while each stream keeps its own
+    byte contexts (``stream_regs[s]``, ``stream_hashes[s]``). The coder's registers live in
+    ``coder`` between calls. ``lm_cums[j]`` is the transformer's distribution of byte ``j``.
+    Returns the ideal bits.
+    """
+    total = 0.0
+    for j in range(index.size):
+        regs = stream_regs[streams[j]]
+        for r in range(5):  # _LOW, _RNG, _CODE, _POS, _NOUT: the one coder
+            regs[r] = coder[r]
+        total += _code(data, index[j], index[j] + 1, decoding, table_bits, squash, stretch, rates, limits, switches,
+                       lm_cums[j], out, costs, tables, hist, hmap, match_counters, match_table, w_match, w_byte,
+                       w_prev, w_class, sse1, sse2, sse3, stream_hashes[streams[j]], history, regs)
+        for r in range(5):
+            coder[r] = regs[r]
+    return total
+
+
 CHUNK = 1 << 16  # bytes per call of the compiled loop, so a progress bar can move
+_NO_LM = np.zeros(0, np.int64)
 
 # The parts of the model an ablation can switch off (mixing_code_lengths(..., without=...)).
 PARTS = ("histories", "words", "column", "match", "mixer contexts", "sse")
@@ -450,7 +487,7 @@ def _switches(without) -> np.ndarray:
         raise ValueError(f"unknown part(s) {unknown}; the parts are {', '.join(PARTS)}")
     on = np.ones(N_INPUTS + 2, np.int64)
     if "histories" in without:
-        on[N_CONTEXTS + 2:N_INPUTS] = 0
+        on[N_CONTEXTS + 2:LM_INPUT] = 0
     if "words" in without:  # the word, word-pair and word-triple contexts, direct and indirect
         on[[8, 9, 10, N_CONTEXTS + 2 + 8, N_CONTEXTS + 2 + 9, N_CONTEXTS + 2 + 10]] = 0
     if "column" in without:
@@ -473,10 +510,10 @@ def _run(src: np.ndarray, n: int, decoding: bool, table_bits: int, out: np.ndarr
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
             total += _code(src, start, stop, decoding, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, switches,
-                           out, costs, *state.arrays())
+                           _NO_LM, out, costs, *state.arrays())
             bar.update(stop - start)
         if n == 0 and decoding:  # still read the stream's first bytes, as the encoder wrote them
-            _code(src, 0, 0, True, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, switches, out, costs,
+            _code(src, 0, 0, True, table_bits, SQUASH, STRETCH, RATES, COUNT_LIMITS, switches, _NO_LM, out, costs,
                   *state.arrays())
     return state, total
 

@@ -8,6 +8,8 @@ line, ``bench lm`` and chapter 8 list them from here. Which module holds which:
   :mod:`scalingzip.coding` (count-based, PPM, context mixing), which learn from nothing.
 * :mod:`.lm` - ``lm``: bytes coded by a pretrained byte-level transformer (ideal code lengths,
   exact coding, the stream layout).
+* :mod:`.hybrid` - ``hybrid``: context mixing with a pretrained transformer's predictions as one
+  more input, never longer than ``mixing``.
 * :mod:`.online` - ``lm-online``: a transformer that learns while it codes (the prequential code).
 * :mod:`.model_files` - saving and loading a transformer with its checksum; the shipped model's path.
 * :mod:`.epoch` - one epoch of training in order, and the exact code of the stream it trained on:
@@ -44,6 +46,7 @@ _MODULES = {
     "ppm": "classical",
     "mixing": "classical",
     "lm": "lm",
+    "hybrid": "hybrid",
     "lm-online": "online",
     "pixels": "images",
     "weights": "weights",

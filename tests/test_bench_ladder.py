@@ -20,3 +20,12 @@ def test_the_ladder_climbs_from_order_0_to_the_mixing_mode():
     assert list(costs) == list(PARTS) and costs["mixer contexts"] > 0
     with pytest.raises(ValueError, match="non-empty"):
         lad.ladder(b"")
+
+
+def test_the_hybrid_rung_is_a_real_file_never_longer_than_mixing():
+    from scalingzip.compressors.model_files import load_model, pretrained_model_path
+
+    data = load_text("python-docs")[-2500:]
+    rungs = lad.ladder(data, load_model(pretrained_model_path())[0])
+    assert rungs[-1].label == lad.HYBRID_LABEL and rungs[-1].blob
+    assert rungs[-1].compressed_bytes < rungs[-2].compressed_bytes + 250  # its header names the model

@@ -10,23 +10,28 @@ table says how many bits per byte it saves on the same text. The rungs:
    :data:`~scalingzip.coding.mixing.PARTS` switched off), then the same with, in turn, the mixers'
    contexts (weight sets chosen by context), the bit histories, the word contexts, the column
    context, the match model and secondary estimation switched back on: the last rung is the
-   ``mixing`` mode itself.
+   ``mixing`` mode itself;
+5. the ``hybrid`` mode: the same mixer with the pretrained transformer's predictions
+   (``scalingzip/models/lm-python-docs.pt``, or ``--model``) as one more input
+   (:mod:`scalingzip.compressors.hybrid`).
 
 What a part saves depends on what is already there (bit histories, for one, pay only once the
 mixer can weigh them by context), so the table also gives each part's *leave-one-out* cost: the
 bits per byte the full model loses without it (:func:`leave_one_out`).
 
-The first three rungs and the last are real blobs of :func:`scalingzip.compressors.compress` (each
+The first three rungs and the last two are real blobs of :func:`scalingzip.compressors.compress` (each
 decompressed and checked); the ablated models in between are ideal code lengths (their streams
 would be within a few bytes of them). Beside the ladder stand two references, ``xz -9e`` (Python's
 lzma with the same preset) and ``zpaq -m5`` where it is installed (an archive: a few dozen bytes of
 header and file name included).
 
 ``--texts NAME ...`` picks texts of :data:`scalingzip.benchmarks.compressors.TEXTS` (default
-``pride-and-prejudice``, which ships with the package); ``--save FILE`` writes the rungs as JSON
+``pride-and-prejudice``, which ships with the package); ``--no-transformer`` leaves the hybrid rung
+out; ``--save FILE`` writes the rungs as JSON
 with the machine and the versions, for the book to read (chapter 3 reads
 ``results/benchmarks/ladder.json``, made by ``python -m scalingzip bench ladder --texts
-pride-and-prejudice cpython-docs --save results/benchmarks/ladder.json``).
+python-docs pride-and-prejudice cpython-docs --save results/benchmarks/ladder.json``, about five
+minutes).
 """
 
 from __future__ import annotations
@@ -43,6 +48,8 @@ from scalingzip.coding.mixing import MODEL_VERSION, PARTS, mixing_code_lengths
 from scalingzip.compressors import compress, decompress
 
 __all__ = ["Rung", "ladder", "leave_one_out", "main", "references"]
+
+HYBRID_LABEL = "+ transformer input (hybrid)"
 
 # (label, what it adds) of the context-mixing rungs, in order; each switches one more part back on
 _MIXING_RUNGS = (
@@ -70,14 +77,15 @@ class Rung:
 def _blob_rung(label: str, data: bytes, name: str, **kwargs) -> Rung:
     start = time.perf_counter()
     blob = compress(data, name, **kwargs)
-    if decompress(blob) != data:
+    if decompress(blob, **{k: v for k, v in kwargs.items() if k == "model"}) != data:
         raise RuntimeError(f"{label} did not round-trip")
     return Rung(label=label, compressed_bytes=len(blob), bits_per_byte=8 * len(blob) / len(data),
                 seconds=time.perf_counter() - start, blob=True)
 
 
-def ladder(data: bytes) -> list[Rung]:
-    """Every rung of the ladder on ``data``, bottom first."""
+def ladder(data: bytes, model=None) -> list[Rung]:
+    """Every rung of the ladder on ``data``, bottom first; the ``hybrid`` rung too if ``model`` (a
+    pretrained :class:`~scalingzip.nn.transformer.ByteTransformer`) is given."""
     if len(data) == 0:
         raise ValueError("the ladder needs a non-empty text")
     rungs = [_blob_rung("order 0 (adaptive counts)", data, "order0"),
@@ -92,6 +100,8 @@ def ladder(data: bytes) -> list[Rung]:
         rungs.append(Rung(label=label, compressed_bytes=bits / 8, bits_per_byte=bits / len(data),
                           seconds=time.perf_counter() - start, blob=False))
     rungs.append(_blob_rung(_MIXING_RUNGS[-1][0], data, "mixing"))
+    if model is not None:
+        rungs.append(_blob_rung(HYBRID_LABEL, data, "hybrid", model=model))
     return rungs
 
 
@@ -116,11 +126,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", nargs="+", default=["pride-and-prejudice"], metavar="NAME",
                         help="texts of bench compressors' set (default pride-and-prejudice)")
     parser.add_argument("--save", metavar="FILE", help="write the rungs and the references as JSON")
+    parser.add_argument("--model", default=None, help="the hybrid rung's transformer (default: the shipped model)")
+    parser.add_argument("--no-transformer", action="store_true", help="leave out the hybrid rung (it codes at tens of KB/s)")
     args = parser.parse_args(argv)
+    model = None
+    if not args.no_transformer:
+        from scalingzip.compressors.model_files import load_model, pretrained_model_path
+
+        model = load_model(args.model or pretrained_model_path())[0]
     texts, notes = load_texts(args.texts)
     for note in notes:
         print(note)
-    records = [_one(text) for text in texts]
+    records = [_one(text, model) for text in texts]
     if args.save and records:
         record = {"mixing_model": MODEL_VERSION, "texts": records, "machine": machine_info()}
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
@@ -129,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one(text) -> dict:
-    rungs = ladder(text.data)
+def _one(text, model) -> dict:
+    rungs = ladder(text.data, model)
     refs = references(text.data)
     alone = leave_one_out(text.data)
     print(f"{text.title}: {len(text.data):,} bytes; context-mixing model {MODEL_VERSION}")

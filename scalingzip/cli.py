@@ -182,13 +182,19 @@ def decompress_file(src: Path, dst: Path, *, model: str | None = None, force: bo
     return _report("decompressed", src, len(blob), len(data), len(data), seconds, spec.name)
 
 
+LM_CORPORA = ("python-docs", "cpython-docs")  # what train-lm can train on, each with its own splits
+
+
 def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool = False,
-             progress: bool = True) -> str:
-    """Train the ``lm`` mode's model on the python-docs training split and save it."""
+             progress: bool = True, corpus: str = "python-docs") -> str:
+    """Train a model for the ``lm`` and ``hybrid`` modes on a corpus's training split and save it.
+
+    ``corpus`` is ``"python-docs"`` (contiguous splits of the byte stream, :func:`split_bytes`) or
+    ``"cpython-docs"`` (its splits by document, :func:`~scalingzip.data.document_splits`)."""
     import torch
 
     from scalingzip.compressors.model_files import save_model
-    from scalingzip.data import load_text, split_bytes
+    from scalingzip.data import document_splits, load_text, split_bytes
     from scalingzip.nn.determinism import one_thread
     from scalingzip.nn.transformer import build_model
     from scalingzip.nn.train import evaluate_bits_per_byte, train
@@ -197,8 +203,10 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
         raise CommandError(f"{dst} is a directory; give the model's file name")
     if dst.exists() and not force:
         raise CommandError(f"{dst} exists; pass --force to overwrite it")
+    if corpus not in LM_CORPORA:
+        raise CommandError(f"train-lm trains on {' or '.join(LM_CORPORA)}, not {corpus!r}")
     config = pretrain_config(steps)
-    splits = split_bytes(load_text("python-docs"))
+    splits = split_bytes(load_text(corpus)) if corpus == "python-docs" else document_splits(corpus)
     torch.manual_seed(0)
     model = build_model(preset, seed=0)
     t0 = time.perf_counter()
@@ -206,7 +214,7 @@ def train_lm(dst: Path, *, preset: str = "100k", steps: int = 2500, force: bool 
         train(model, splits.train, splits.val, config, progress=progress)
         test_bpb = evaluate_bits_per_byte(model, splits.test)
     dst.parent.mkdir(parents=True, exist_ok=True)
-    digest = save_model(model, dst, overwrite=force, preset=preset, corpus="python-docs", split="train",
+    digest = save_model(model, dst, overwrite=force, preset=preset, corpus=corpus, split="train",
                            train_bytes=len(splits.train), train_config=repr(config),
                            test_bits_per_byte=float(test_bpb))
     return (f"trained {preset} for {config.steps} steps in {time.perf_counter() - t0:.0f} s: "
@@ -467,11 +475,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     d.add_argument("--model", help="the model file it was compressed with (--mode lm only)")
     d.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     d.add_argument("--quiet", action="store_true", help="no progress bar and no report")
-    t = sub.add_parser("train-lm", help="train the lm mode's transformer on the python-docs training split")
+    t = sub.add_parser("train-lm", help="train the lm and hybrid modes' transformer on a corpus's training split")
     t.add_argument("output", type=Path, nargs="?", default=DEFAULT_MODEL_PATH,
                    help=f"where to save the model (default {DEFAULT_MODEL_PATH})")
     t.add_argument("--preset", default="100k", help="model size (a key of scalingzip.nn.transformer.PRESETS; default 100k)")
     t.add_argument("--steps", type=int, default=2500, help="optimizer steps (default 2500)")
+    t.add_argument("--corpus", default="python-docs", choices=LM_CORPORA,
+                   help="the corpus whose training split it learns (default python-docs)")
     t.add_argument("--force", action="store_true", help="overwrite the output if it exists")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     from scalingzip.studies import STUDIES  # the registry of studies (imports no torch)
@@ -540,7 +550,8 @@ def run(args: argparse.Namespace) -> int:
             _check_preset(args.preset)
             if args.steps < 1:
                 raise CommandError("--steps must be >= 1")
-            line = train_lm(args.output, preset=args.preset, steps=args.steps, force=args.force, progress=progress)
+            line = train_lm(args.output, preset=args.preset, steps=args.steps, force=args.force, progress=progress,
+                            corpus=args.corpus)
     except CommandError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -220,3 +220,14 @@ def test_stored_prune_benchmark_covers_every_structured_model_of_the_study():
                    f"{row['score']} h{row['head_fraction']:.2f} n{row['neuron_fraction']:.2f}")
             assert key in timed, f"no timing for {key}: rerun python -m scalingzip bench prune --study --save ..."
             assert timed[key]["heads"] == row["heads"] and timed[key]["ff_widths"] == row["ff_widths"]
+
+
+def test_train_lm_learns_the_corpus_it_is_given_and_records_it(tmp_path):
+    from scalingzip.cli import CommandError, train_lm
+    from scalingzip.compressors.model_files import load_model
+
+    line = train_lm(tmp_path / "m.pt", preset="1k", steps=2, progress=False, corpus="cpython-docs")
+    assert "held-out test split" in line
+    assert load_model(tmp_path / "m.pt")[1]["corpus"] == "cpython-docs"
+    with pytest.raises(CommandError, match="python-docs or cpython-docs"):
+        train_lm(tmp_path / "n.pt", steps=1, progress=False, corpus="enwik8")

@@ -111,14 +111,14 @@ def test_compress_argument_errors():
 
 def test_the_registry_lists_every_compressor_with_its_fields():
     found = registered()
-    assert set(MODEL_NAMES) | {"lm", "lm-online", "pixels", "weights"} <= set(found)
+    assert set(MODEL_NAMES) | {"lm", "hybrid", "lm-online", "pixels", "weights"} <= set(found)
     for name, c in found.items():
         assert c.name == name and c.description and c.takes in ("bytes", "images", "network")
         assert get(name) is c
-    assert set(registered(takes="bytes")) == set(MODEL_NAMES) | {"lm", "lm-online"}
+    assert set(registered(takes="bytes")) == set(MODEL_NAMES) | {"lm", "hybrid", "lm-online"}
 
 
-@pytest.mark.parametrize("name", ["lm", "pixels"])
+@pytest.mark.parametrize("name", ["lm", "hybrid", "pixels"])
 def test_compressors_that_need_a_model_say_so(name):
     with pytest.raises(ValueError, match="needs model="):
         compress(b"abc", name)

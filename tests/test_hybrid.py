@@ -81,3 +81,10 @@ def test_a_truncated_or_padded_stream_is_refused(model):
         hybrid_decode(model, stream + b"\x00\x00", len(data), table_bits=tb)
     with pytest.raises(ValueError, match="empty"):
         hybrid_decode(model, b"", len(data), table_bits=tb)
+
+
+def test_each_shipped_model_names_the_corpus_it_learnt():
+    for corpus in ("python-docs", "cpython-docs"):
+        assert load_model(pretrained_model_path(corpus))[1]["corpus"] == corpus
+    with pytest.raises(ValueError, match="no pretrained model for 'enwik8'"):
+        pretrained_model_path("enwik8")

@@ -11,9 +11,11 @@ table says how many bits per byte it saves on the same text. The rungs:
    contexts (weight sets chosen by context), the bit histories, the word contexts, the column
    context, the match model and secondary estimation switched back on: the last rung is the
    ``mixing`` mode itself;
-5. the ``hybrid`` mode: the same mixer with the pretrained transformer's predictions
-   (``scalingzip/models/lm-python-docs.pt``, or ``--model``) as one more input
-   (:mod:`scalingzip.compressors.hybrid`).
+5. the ``hybrid`` mode: the same mixer with a pretrained transformer's predictions as one more
+   input (:mod:`scalingzip.compressors.hybrid`). Each text gets the shipped model trained on its
+   own corpus where there is one (``python-docs``: the 100k model of chapter 3;
+   ``cpython-docs``: the 300k model), and the 300k model otherwise (:data:`TEXT_MODELS`);
+   ``--model FILE`` gives every text the same one.
 
 What a part saves depends on what is already there (bit histories, for one, pay only once the
 mixer can weigh them by context), so the table also gives each part's *leave-one-out* cost: the
@@ -50,6 +52,7 @@ from scalingzip.compressors import compress, decompress
 __all__ = ["Rung", "ladder", "leave_one_out", "main", "references"]
 
 HYBRID_LABEL = "+ transformer input (hybrid)"
+TEXT_MODELS = {"python-docs": "python-docs"}  # text -> the corpus of its hybrid rung's model; else cpython-docs
 
 # (label, what it adds) of the context-mixing rungs, in order; each switches one more part back on
 _MIXING_RUNGS = (
@@ -129,15 +132,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="the hybrid rung's transformer (default: the shipped model)")
     parser.add_argument("--no-transformer", action="store_true", help="leave out the hybrid rung (it codes at tens of KB/s)")
     args = parser.parse_args(argv)
-    model = None
-    if not args.no_transformer:
-        from scalingzip.compressors.model_files import load_model, pretrained_model_path
+    from scalingzip.compressors.model_files import load_model, pretrained_model_path
 
-        model = load_model(args.model or pretrained_model_path())[0]
+    def model_for(name: str) -> tuple[object, str | None]:
+        if args.no_transformer:
+            return None, None
+        path = Path(args.model or pretrained_model_path(TEXT_MODELS.get(name, "cpython-docs")))
+        return load_model(path)[0], path.name
     texts, notes = load_texts(args.texts)
     for note in notes:
         print(note)
-    records = [_one(text, model) for text in texts]
+    records = [_one(text, *model_for(text.name)) for text in texts]
     if args.save and records:
         record = {"mixing_model": MODEL_VERSION, "texts": records, "machine": machine_info()}
         Path(args.save).parent.mkdir(parents=True, exist_ok=True)
@@ -146,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one(text, model) -> dict:
+def _one(text, model, model_file: str | None) -> dict:
     rungs = ladder(text.data, model)
     refs = references(text.data)
     alone = leave_one_out(text.data)
-    print(f"{text.title}: {len(text.data):,} bytes; context-mixing model {MODEL_VERSION}")
+    print(f"{text.title}: {len(text.data):,} bytes; context-mixing model {MODEL_VERSION}"
+          + (f"; hybrid with {model_file}" if model_file else ""))
     print(f"{'model':28s} {'bytes':>9s} {'bits/byte':>9s} {'saved':>7s} {'x xz':>6s} {'seconds':>8s}")
     previous = None
     for r in rungs:
@@ -163,5 +169,6 @@ def _one(text, model) -> dict:
     for name, size in refs.items():
         print(f"{name:28s} " + (f"{size:9,d} {8 * size / len(text.data):9.3f}" if size else "  missing"))
     print()
-    return {"text": text.name, "title": text.title, "n_bytes": len(text.data), "rungs": [asdict(r) for r in rungs],
+    return {"text": text.name, "title": text.title, "n_bytes": len(text.data), "hybrid_model": model_file,
+            "rungs": [asdict(r) for r in rungs],
             "leave_one_out": alone, "references": refs}

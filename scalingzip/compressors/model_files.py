@@ -24,7 +24,7 @@ import torch
 from scalingzip.nn.determinism import weights_checksum
 from scalingzip.nn.transformer import ByteTransformer, TransformerConfig
 
-__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "PRETRAINED_MODEL_DIR", "PRETRAINED_MODEL_NAME", "load_model", "pretrained_model_path",
+__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "PRETRAINED_MODEL_DIR", "PRETRAINED_MODEL_NAME", "PRETRAINED_MODELS", "load_model", "pretrained_model_path",
            "save_model"]
 
 MODEL_FORMAT = "scalingzip-lm"
@@ -51,19 +51,30 @@ def save_model(model: ByteTransformer, path: str | os.PathLike, *, overwrite: bo
 
 PRETRAINED_MODEL_NAME = "lm-python-docs.pt"
 PRETRAINED_MODEL_DIR = Path(__file__).resolve().parents[1] / "models"  # package data (pyproject.toml)
+PRETRAINED_MODELS = {"python-docs": PRETRAINED_MODEL_NAME, "cpython-docs": "lm-cpython-docs.pt"}  # corpus -> file
 
 
-def pretrained_model_path() -> Path:
-    """Path of the course's pretrained model, ``scalingzip/models/lm-python-docs.pt``: package data,
-    so it is found from any working directory, in a checkout and in an installed wheel.
+def pretrained_model_path(corpus: str = "python-docs") -> Path:
+    """Path of the course's pretrained model for ``corpus``: package data, so it is found from any
+    working directory, in a checkout and in an installed wheel.
+
+    * ``"python-docs"``: ``scalingzip/models/lm-python-docs.pt``, the 100k model of chapter 3 and
+      the labs (7 minutes of training);
+    * ``"cpython-docs"``: ``scalingzip/models/lm-cpython-docs.pt``, a 300k model trained on the
+      training split of the course's 10 MB corpus (35 minutes on one thread), for the ``lm`` and
+      ``hybrid`` modes on that kind of text.
 
     Raises:
+        ValueError: for another corpus.
         FileNotFoundError: if the package has no such file.
     """
-    path = PRETRAINED_MODEL_DIR / PRETRAINED_MODEL_NAME
+    if corpus not in PRETRAINED_MODELS:
+        raise ValueError(f"no pretrained model for {corpus!r}; the package has one for {', '.join(PRETRAINED_MODELS)}")
+    path = PRETRAINED_MODEL_DIR / PRETRAINED_MODELS[corpus]
     if not path.is_file():
+        how = "" if corpus == "python-docs" else " --corpus cpython-docs --preset 300k --steps 6000"
         raise FileNotFoundError(f"no pretrained model at {path}: it ships with the package; make it again "
-                                f"with: python -m scalingzip train-lm {path}")
+                                f"with: python -m scalingzip train-lm {path}{how}")
     return path
 
 

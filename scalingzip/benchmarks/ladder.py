@@ -4,7 +4,8 @@ Prediction is compression one model at a time: each rung adds one idea to the on
 table says how many bits per byte it saves on the same text. The rungs:
 
 1. ``order0``: adaptive byte counts, no context;
-2. ``ppm`` of order 2 and 3. ``ppm`` of order 5: PPMD, the best of the classical context models;
+2. ``ppm`` of order 2;
+3. ``ppm`` of order 5: PPMD, the best of the classical context models;
 4. context mixing with its orders 0-6 and 8 only, direct counters, one weight set, no SSE
    (:func:`~scalingzip.coding.mixing.mixing_code_lengths` with every part of
    :data:`~scalingzip.coding.mixing.PARTS` switched off), then the same with, in turn, the mixers'
@@ -21,7 +22,7 @@ What a part saves depends on what is already there (bit histories, for one, pay 
 mixer can weigh them by context), so the table also gives each part's *leave-one-out* cost: the
 bits per byte the full model loses without it (:func:`leave_one_out`).
 
-The first three rungs and the last two are real blobs of :func:`scalingzip.compressors.compress` (each
+The first three rungs, the mixing mode and the hybrid are real blobs of :func:`scalingzip.compressors.compress` (each
 decompressed and checked); the ablated models in between are ideal code lengths (their streams
 would be within a few bytes of them). Beside the ladder stand two references, ``xz -9e`` (Python's
 lzma with the same preset) and ``zpaq -m5`` where it is installed (an archive: a few dozen bytes of
@@ -47,7 +48,7 @@ from pathlib import Path
 
 from scalingzip.benchmarks.compressors import TOOLS, Missing, load_texts, machine_info, measure_tool
 from scalingzip.coding.mixing import MODEL_VERSION, PARTS, mixing_code_lengths
-from scalingzip.compressors import compress, decompress
+from scalingzip.compressors import compress, decompress, get
 
 __all__ = ["Rung", "ladder", "leave_one_out", "main", "references"]
 
@@ -80,7 +81,7 @@ class Rung:
 def _blob_rung(label: str, data: bytes, name: str, **kwargs) -> Rung:
     start = time.perf_counter()
     blob = compress(data, name, **kwargs)
-    if decompress(blob, **{k: v for k, v in kwargs.items() if k == "model"}) != data:
+    if decompress(blob, **{k: kwargs[k] for k in get(name).decode_needs}) != data:
         raise RuntimeError(f"{label} did not round-trip")
     return Rung(label=label, compressed_bytes=len(blob), bits_per_byte=8 * len(blob) / len(data),
                 seconds=time.perf_counter() - start, blob=True)

@@ -218,6 +218,10 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             code = (code << 8) | (int(data[pos]) if pos < data.size else 0)
             pos += 1
     total = 0.0
+    ablated = False  # an input switched off: multiply the inputs by their switches
+    for k in range(N_INPUTS):
+        if switches[k] == 0:
+            ablated = True
     for i in range(start, stop):
         byte = 0 if decoding else int(data[i])
         before = total
@@ -271,10 +275,9 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
                 x[LM_INPUT] = stretch[min(max((ones << 12) // whole, 1), 4095)]
             else:
                 x[LM_INPUT] = 0
-            for k in range(N_INPUTS):
-                x[k] *= switches[k]
-            if switches[N_INPUTS] == 0:  # one weight set for every bit: no mixer contexts
-                wm = 0
+            if ablated:
+                for k in range(N_INPUTS):
+                    x[k] *= switches[k]
             # 2. four mixers and their average
             dot_a = 0
             dot_b = 0
@@ -283,7 +286,8 @@ def _code(data, start, stop, decoding, table_bits, squash, stretch, rates, limit
             wp = last * 8 + bit_pos
             wd = classes * 256 + c0
             wb = c0
-            if switches[N_INPUTS] == 0:
+            if switches[N_INPUTS] == 0:  # one weight set for every bit: no mixer contexts
+                wm = 0
                 wp = 0
                 wd = 0
                 wb = 0

@@ -45,7 +45,7 @@ from scalingzip.compressors.lm import (
 from scalingzip.nn.determinism import one_thread, weights_checksum
 from scalingzip.nn.transformer import ByteTransformer
 
-__all__ = ["LM_COUNT_BITS", "hybrid_code_bits", "hybrid_decode", "hybrid_encode"]
+__all__ = ["LM_COUNT_BITS", "hybrid_decode", "hybrid_encode"]
 
 LM_COUNT_BITS = 20  # a byte of probability p gets floor(p * 2**20) + 1 counts
 
@@ -160,11 +160,6 @@ def hybrid_decode(model: ByteTransformer, stream: bytes, n: int, *, table_bits: 
     if coder.coder[mx._CODE] >= 1 << 48:
         raise ValueError("stream does not end the way the encoder ends it; it is corrupt")
     return layout.join(seq)
-
-
-def hybrid_code_bits(model: ByteTransformer, data: bytes) -> float:
-    """Ideal code length of ``data`` under the hybrid model, in bits (the coded stream is within a few bytes)."""
-    return hybrid_encode(_as_model(model), data)[1]
 
 
 # ---------------------------------------------------------------------------------------------

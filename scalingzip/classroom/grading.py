@@ -71,6 +71,7 @@ class GradeResult:
     error: str | None = None  # why the notebook could not be graded (it then scores zero)
     seconds: float = 0.0
     graded_at: str = ""  # ISO 8601, UTC
+    challenge: dict | None = None  # the compression challenge's score (scalingzip.classroom.challenge.Score.to_json)
 
     @property
     def total(self) -> float:

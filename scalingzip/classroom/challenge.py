@@ -1,0 +1,543 @@
+"""The compression challenge: a compressor scored by the total description length of a text it never saw.
+
+An **entry** is a folder with two things (:class:`Entry`, :func:`save_entry`, :func:`load_entry`):
+
+- ``submission.py``, a Python module with two functions::
+
+      def compress(data: bytes, artifacts: dict[str, bytes]) -> bytes: ...
+      def decompress(blob: bytes, artifacts: dict[str, bytes]) -> bytes: ...
+
+  (``compress(data)`` with one parameter is accepted too);
+- ``artifacts/``, the files the decoder needs (weights, dictionaries, tables), given to both
+  functions as a dict from file name to bytes.
+
+Its **score** (:func:`score`) is the description length of the hidden text under the entry's
+two-part code, in bytes: the decoder (``submission.py`` and every artifact) plus the compressed
+text. Lower is better, and an entry scores only if the decoder gives back the text byte for byte.
+Counting the decoder's source is the Hutter Prize's rule: a table typed into the source is paid
+for like a table in a file. The course's package is the shared library every entry may import, but
+its data (the corpora, the pretrained models) is not visible to an entry: a model it uses is an
+artifact, and paid for.
+
+**Nothing passes from encoder to decoder unpaid.** ``compress`` and ``decompress`` run in two
+separate processes, one after the other. Each starts from a fresh copy of the entry; the decoder
+receives the entry and the compressed bytes, nothing else. The routes (:data:`SANDBOXES`):
+
+- ``"bwrap"`` (the default): each process runs under bubblewrap (Debian's ``bubblewrap``) with no
+  network and a private, empty view of the file system. The system's ``/usr``, the interpreter and
+  the course's code are bound read-only (its data hidden); the entry's folder is ``/entry`` and
+  ``/tmp`` is a private memory file system. A file the encoder writes anywhere, an environment
+  variable it sets, a module global, a socket: none reaches the decoder. The hidden text is not
+  visible to either process except as the encoder's input.
+- ``"none"``: plain child processes with a cleared environment, the entry's private folder as
+  their working directory, ``HOME`` and ``TMPDIR``. Module globals and environment variables do
+  not pass, nor files written to those folders; a file written to an absolute path elsewhere (say
+  ``/var/tmp``) does, and so does the network. Use it only where bubblewrap cannot run (in some
+  containers) and the class is trusted, or with otter's container grading.
+
+**Limits** (:class:`Limits`), enforced on each process and all it starts, with a clear message:
+60 s of CPU on one core (the process is pinned to one), 2 GB of memory, 16 MB of artifacts
+(decimal, as in OpenAI's Parameter Golf), plus a wall-clock limit for one that sleeps.
+
+Run as ``python -m scalingzip.classroom.challenge MODE FOLDER`` this module is the child: it
+loads ``FOLDER/submission.py`` and its artifacts, runs ``compress`` or ``decompress`` on
+``FOLDER/input.bin`` and writes ``FOLDER/output.bin``.
+
+References: the Hutter Prize's rules (http://prize.hutter1.net); Rissanen's two-part code (1978).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["ARTIFACTS_DIR", "LIMITS", "SANDBOXES", "SUBMISSION_FILE", "Entry", "Limits", "Score", "load_entry",
+           "record", "sandbox_problem", "save_entry", "score"]
+
+SUBMISSION_FILE = "submission.py"
+ARTIFACTS_DIR = "artifacts"
+SANDBOXES = ("bwrap", "none")
+RECORD_ENV = "SCALINGZIP_CHALLENGE_RECORD"  # where the grading child wants the score written
+SANDBOX_ENV = "SCALINGZIP_CHALLENGE_SANDBOX"  # an instructor's choice of route, when a call names none
+_ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_POLL_S = 0.05
+_MAX_OUTPUT = 1 << 28  # no single file a child writes may pass 256 MB
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What one entry may use; each process (compressing, decompressing) gets its own CPU and memory."""
+
+    cpu_s: float = 60.0  # CPU seconds, all threads and child processes together, pinned to one core
+    memory_bytes: int = 2 * 10**9  # resident memory of the process and all it starts
+    artifact_bytes: int = 16 * 10**6  # the decoder's source plus its artifacts
+    wall_s: float | None = None  # wall-clock seconds; default twice the CPU limit plus 30 s
+
+    def __post_init__(self) -> None:
+        if not (self.cpu_s > 0 and self.memory_bytes > 0 and self.artifact_bytes > 0):
+            raise ValueError("every limit must be positive")
+
+    @property
+    def wall(self) -> float:
+        return self.wall_s if self.wall_s is not None else 2 * self.cpu_s + 30
+
+
+LIMITS = Limits()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Score:
+    """One entry's result on the hidden text: what the board shows."""
+
+    name: str  # a student's id, or a reference entry's label
+    text_bytes: int  # length of the hidden text
+    artifact_bytes: int  # the decoder's source plus every artifact file: what the decoder is given
+    compressed_bytes: int | None = None  # None when the entry failed
+    compress_s: float | None = None  # CPU seconds of the compressing process
+    decompress_s: float | None = None  # CPU seconds of the decompressing process
+    error: str | None = None  # why it scored nothing: bytes decoded wrong, a limit, a crash
+    reference: bool = False  # a reference entry (drawn as a line on the board), not a student's
+    sandbox: str = ""  # the route it was scored under
+
+    @property
+    def correct(self) -> bool:
+        return self.error is None and self.compressed_bytes is not None
+
+    @property
+    def total_bytes(self) -> int | None:
+        """The score: artifact bytes plus compressed bytes (lower is better); None when it failed."""
+        return self.artifact_bytes + self.compressed_bytes if self.correct else None
+
+    @property
+    def bits_per_byte(self) -> float | None:
+        """The total, in bits per byte of the hidden text."""
+        return 8 * self.total_bytes / self.text_bytes if self.correct else None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Score:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A submitted compressor: the module's source and the artifacts its decoder is given."""
+
+    source: bytes
+    artifacts: Mapping[str, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source, bytes):
+            raise TypeError(f"source must be bytes (the text of {SUBMISSION_FILE}), got {type(self.source).__name__}")
+        for name, data in self.artifacts.items():
+            _check_artifact_name(name)
+            if not isinstance(data, (bytes, bytearray)):
+                raise TypeError(f"artifact {name!r} must be bytes, got {type(data).__name__}")
+
+    @property
+    def artifact_bytes(self) -> int:
+        """What the decoder costs: its source plus every artifact, in bytes."""
+        return len(self.source) + sum(len(v) for v in self.artifacts.values())
+
+    def digest(self) -> str:
+        """SHA-256 of the source and the artifacts, names included: which entry was scored."""
+        h = hashlib.sha256(self.source)
+        for name in sorted(self.artifacts):
+            h.update(b"\0" + name.encode() + b"\0" + hashlib.sha256(self.artifacts[name]).digest())
+        return h.hexdigest()
+
+
+def _check_artifact_name(name: str) -> None:
+    if not isinstance(name, str) or not _ARTIFACT_NAME.match(name):
+        raise ValueError(f"artifact name {name!r}: use letters, digits, '.', '_' and '-' (at most 100, "
+                         "not starting with '.'), one folder level")
+
+
+def save_entry(folder: str | os.PathLike, source: str | bytes, artifacts: Mapping[str, bytes] | None = None,
+               *, limits: Limits = LIMITS) -> Path:
+    """Write an entry to ``folder`` (``submission.py`` and ``artifacts/``), replacing one there.
+
+    Raises:
+        ValueError: a bad artifact name, or the entry over the artifact limit.
+    """
+    entry = Entry(source.encode("utf-8") if isinstance(source, str) else bytes(source), dict(artifacts or {}))
+    _check_size(entry, limits)
+    folder = Path(folder)
+    if (folder / ARTIFACTS_DIR).is_dir():
+        shutil.rmtree(folder / ARTIFACTS_DIR)
+    (folder / ARTIFACTS_DIR).mkdir(parents=True)
+    (folder / SUBMISSION_FILE).write_bytes(entry.source)
+    for name, data in entry.artifacts.items():
+        (folder / ARTIFACTS_DIR / name).write_bytes(bytes(data))
+    return folder
+
+
+def load_entry(folder: str | os.PathLike, *, limits: Limits = LIMITS) -> Entry:
+    """Read an entry folder, checking it as the grader does.
+
+    Raises:
+        FileNotFoundError: no folder, or no ``submission.py`` in it.
+        ValueError: a link, a sub-folder or a badly named file among the artifacts (the decoder gets
+            plain files only), or the entry over the artifact limit.
+    """
+    folder = Path(folder)
+    source_path = folder / SUBMISSION_FILE
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no entry folder at {folder}")
+    if source_path.is_symlink() or not source_path.is_file():
+        raise FileNotFoundError(f"{folder} has no {SUBMISSION_FILE} (a plain file defining compress and decompress)")
+    artifacts = {}
+    art = folder / ARTIFACTS_DIR
+    if art.is_symlink():
+        raise ValueError(f"{art} is a link: the artifacts must be plain files in a plain folder")
+    if art.exists():
+        if not art.is_dir():
+            raise ValueError(f"{art} is not a folder")
+        for path in sorted(art.iterdir()):
+            if path.is_symlink() or not path.is_file():
+                raise ValueError(f"artifact {path.name!r} is a link or a folder: the decoder gets plain files only")
+            _check_artifact_name(path.name)
+            artifacts[path.name] = path.read_bytes()
+    entry = Entry(source_path.read_bytes(), artifacts)
+    _check_size(entry, limits)
+    return entry
+
+
+def _check_size(entry: Entry, limits: Limits) -> None:
+    if entry.artifact_bytes > limits.artifact_bytes:
+        raise ValueError(f"the entry's source and artifacts hold {entry.artifact_bytes:,} bytes, over the limit "
+                         f"of {limits.artifact_bytes:,}")
+
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+def sandbox_problem() -> str | None:
+    """Why the ``"bwrap"`` route cannot run here (None when it can)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return ("bubblewrap is not installed: sudo apt-get install bubblewrap (Debian, Ubuntu), or score with "
+                f"sandbox='none' ({SANDBOX_ENV}=none), which does not stop files left on disk")
+    try:
+        done = subprocess.run([bwrap, "--unshare-all", "--ro-bind", "/", "/", "true"], capture_output=True,
+                              timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return f"bubblewrap does not run here ({err})"
+    if done.returncode != 0:
+        why = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+        return (f"bubblewrap cannot make its namespaces here ({why[0]}); in a container, grade with otter's "
+                f"container route or sandbox='none'")
+    return None
+
+
+def _route(sandbox: str | None) -> str:
+    route = sandbox or os.environ.get(SANDBOX_ENV) or "bwrap"
+    if route not in SANDBOXES:
+        raise ValueError(f"sandbox must be one of {', '.join(SANDBOXES)}, got {route!r}")
+    if route == "bwrap":
+        problem = sandbox_problem()
+        if problem:
+            raise RuntimeError(f"cannot score in a sandbox: {problem}")
+    return route
+
+
+def _package_dir() -> Path:
+    import scalingzip
+
+    return Path(scalingzip.__file__).resolve().parent
+
+
+def _data_dirs(package: Path) -> list[Path]:
+    """Folders of the package that hold no Python: its data, hidden from an entry."""
+    return sorted(p for p in package.rglob("*") if p.is_dir() and p.name != "__pycache__"
+                  and not any(p.rglob("*.py")))
+
+
+def _bwrap_prefix(entry_dir: Path, cache_dir: Path) -> list[str]:
+    package = _package_dir()
+    args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+            "--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in ("/etc/ld.so.cache", "/etc/localtime"):
+        args += ["--ro-bind-try", path, path]
+    binds = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent,
+             package}
+    for path in sorted(binds):
+        if not str(path).startswith("/usr/"):
+            args += ["--ro-bind", str(path), str(path)]
+    for data in _data_dirs(package):
+        args += ["--tmpfs", str(data)]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+             "--bind", str(entry_dir), "/entry", "--bind", str(cache_dir), "/numba-cache", "--chdir", "/entry"]
+    for key, value in _child_env("/tmp", "/numba-cache").items():
+        args += ["--setenv", key, value]
+    return args
+
+
+def _child_env(home: str, cache: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8", "PYTHONHASHSEED": "0",
+            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg", "NUMBA_CACHE_DIR": cache}
+
+
+def _limit_child(limits: Limits):
+    def apply() -> None:
+        import resource
+
+        cpus = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpus[0]})
+        cpu = int(limits.cpu_s) + 2  # a backstop per process; the watcher counts the whole tree
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (_MAX_OUTPUT, _MAX_OUTPUT))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    return apply
+
+
+def _tree(proc):
+    import psutil
+
+    try:
+        root = psutil.Process(proc.pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _usage(processes) -> tuple[float, int]:
+    """CPU seconds (with reaped children) and resident bytes of a process tree, as far as it can be read."""
+    import psutil
+
+    cpu, rss = 0.0, 0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            cpu += t.user + t.system + t.children_user + t.children_system
+            rss += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return cpu, rss
+
+
+def _run_child(mode: str, work: Path, route: str, cache: Path, limits: Limits) -> tuple[float, str | None]:
+    """Run one side in its sandbox; return its CPU seconds and why it failed (None if it did not)."""
+    from scalingzip.classroom.grading import _kill_tree
+
+    python = [sys.executable, "-I", "-m", "scalingzip.classroom.challenge", mode]
+    if route == "bwrap":
+        cmd, env, cwd = [*_bwrap_prefix(work, cache), *python, "/entry"], {}, None
+    else:
+        home = work / "home"
+        home.mkdir(exist_ok=True)
+        cmd, env, cwd = [*python, str(work)], _child_env(str(home), str(cache)), work
+    log = work.parent / f"{mode}.log"
+    started = time.perf_counter()
+    with open(log, "wb") as log_file:
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                cwd=cwd, preexec_fn=_limit_child(limits))
+        cpu, reason = 0.0, None
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                cpu = max(cpu, rusage.ru_utime + rusage.ru_stime)  # under bwrap, only bwrap's own
+                break
+            time.sleep(_POLL_S)
+            tree_cpu, rss = _usage(_tree(proc))
+            cpu = max(cpu, tree_cpu)
+            if cpu > limits.cpu_s:
+                reason = f"over the CPU limit: {mode} used more than {limits.cpu_s:g} s of CPU"
+            elif rss > limits.memory_bytes:
+                reason = f"over the memory limit: {mode} used more than {limits.memory_bytes / 1e9:g} GB"
+            elif time.perf_counter() - started > limits.wall:
+                reason = f"over the time limit: {mode} ran more than {limits.wall:g} s (waiting, or sleeping)"
+            if reason:
+                _kill_tree(proc)
+                return cpu, reason
+    if cpu > limits.cpu_s or proc.returncode in (-9, -24, 128 + 24):  # SIGXCPU from the per-process backstop
+        return cpu, f"over the CPU limit: {mode} used more than {limits.cpu_s:g} s of CPU"
+    try:
+        cpu = max(cpu, float((work / "cpu.txt").read_text()))
+    except (OSError, ValueError):
+        pass
+    error = work / "error.txt"
+    if error.is_file():
+        return cpu, error.read_text(encoding="utf-8", errors="replace")[:2000]
+    if proc.returncode != 0 or not (work / "output.bin").is_file():
+        tail = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] or ["no output"]
+        return cpu, f"{mode} crashed (exit status {proc.returncode}): {tail[0][:300]}"
+    return cpu, None
+
+
+def _stage(entry: Entry, folder: Path, data: bytes) -> Path:
+    """A fresh copy of the entry with one input, in a folder of its own."""
+    folder.mkdir()
+    (folder / SUBMISSION_FILE).write_bytes(entry.source)
+    (folder / ARTIFACTS_DIR).mkdir()
+    for name, value in entry.artifacts.items():
+        (folder / ARTIFACTS_DIR / name).write_bytes(bytes(value))
+    (folder / "input.bin").write_bytes(data)
+    return folder
+
+
+_WARM_CACHES: dict[str, Path] = {}
+
+
+def _warm_cache(route: str, limits: Limits) -> Path:
+    """Numba's compiled loops of the package, made once per process in the same sandbox, so an entry
+    that uses the course's coders does not pay their compilation; each side gets a copy."""
+    if route in _WARM_CACHES and _WARM_CACHES[route].is_dir():
+        return _WARM_CACHES[route]
+    root = Path(tempfile.mkdtemp(prefix="challenge-cache-"))
+    cache = root / "numba"
+    cache.mkdir()
+    warm = Entry(_WARM_SOURCE.encode())
+    work = _stage(warm, root / "warm", b"warm-up: load the compiled loops " * 4)
+    _, error = _run_child("warm", work, route, cache, Limits(cpu_s=max(limits.cpu_s, 300.0)))
+    if error:
+        raise RuntimeError(f"the sandbox could not run the course's code: {error}")
+    _WARM_CACHES[route] = cache
+    return cache
+
+
+_WARM_SOURCE = '''\
+import scalingzip.compressors as sz
+
+
+def compress(data, artifacts):
+    for mode in ("stored", "static", "order0", "ppm", "mixing"):
+        assert sz.decompress(sz.compress(data, mode)) == data
+    return data
+'''
+
+
+def score(entry: Entry, text: bytes, *, name: str = "entry", limits: Limits = LIMITS, sandbox: str | None = None,
+          reference: bool = False) -> Score:
+    """Score an entry on ``text``: compress it in one sandboxed process, decompress in another.
+
+    Never raises for a bad entry: a decoder that gives back other bytes, an exception, a limit
+    exceeded, all score nothing, with the reason in :attr:`Score.error`.
+
+    Raises:
+        RuntimeError: the sandbox asked for cannot run on this machine (the message says why).
+        TypeError: ``text`` is not bytes.
+    """
+    if not isinstance(text, (bytes, bytearray)):
+        raise TypeError(f"text must be bytes, got {type(text).__name__}")
+    text = bytes(text)
+    route = _route(sandbox)
+    cache = _warm_cache(route, limits)
+    result = dict(name=name, text_bytes=len(text), artifact_bytes=entry.artifact_bytes, reference=reference,
+                  sandbox=route)
+    if entry.artifact_bytes > limits.artifact_bytes:
+        return Score(**result, error=f"the source and artifacts hold {entry.artifact_bytes:,} bytes, over the "
+                                     f"limit of {limits.artifact_bytes:,}")
+    with tempfile.TemporaryDirectory(prefix="challenge-") as scratch:
+        scratch = Path(scratch)
+        times = {}
+        blob = b""
+        for side, data in (("compress", text), ("decompress", None)):
+            own_cache = scratch / f"{side}-numba"
+            shutil.copytree(cache, own_cache)
+            work = _stage(entry, scratch / side, blob if data is None else data)
+            cpu, error = _run_child(side, work, route, own_cache, limits)
+            times[f"{side}_s"] = round(cpu, 3)
+            if error:
+                return Score(**result, **times, error=error)
+            output = (work / "output.bin").read_bytes()
+            shutil.rmtree(work)  # nothing of one side survives into the other
+            if side == "compress":
+                blob = output
+        if output != text:
+            return Score(**result, **times, compressed_bytes=len(blob), error=_difference(output, text))
+    return Score(**result, **times, compressed_bytes=len(blob))
+
+
+def _difference(got: bytes, want: bytes) -> str:
+    if len(got) != len(want):
+        return f"decompress gave back {len(got):,} bytes, not the text's {len(want):,}"
+    first = next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+    return f"decompress gave back other bytes: the first difference is at byte {first:,}"
+
+
+def record(result: Score) -> None:
+    """Hand a score to the grading process, when one asked for it (:mod:`scalingzip.classroom.grading`)."""
+    path = os.environ.get(RECORD_ENV)
+    if path:
+        Path(path).write_text(json.dumps(result.to_json()), encoding="utf-8")
+
+
+# --- the child -----------------------------------------------------------------------------------
+
+def _one_line(text: str, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _child(mode: str, folder: str) -> int:
+    import importlib.util
+    import traceback
+
+    folder = Path(folder)
+    error = folder / "error.txt"
+    try:
+        artifacts = {p.name: p.read_bytes() for p in sorted((folder / ARTIFACTS_DIR).iterdir())}
+        data = (folder / "input.bin").read_bytes()
+        spec = importlib.util.spec_from_file_location("submission", folder / SUBMISSION_FILE)
+        module = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except Exception as err:
+            error.write_text(f"{SUBMISSION_FILE} does not import: {type(err).__name__}: {_one_line(err)}")
+            return 1
+        side = "compress" if mode in ("compress", "warm") else "decompress"
+        func = getattr(module, side, None)
+        if not callable(func):
+            error.write_text(f"{SUBMISSION_FILE} defines no function {side}(...)")
+            return 1
+        try:
+            takes_artifacts = len(inspect.signature(func).parameters) >= 2
+        except (TypeError, ValueError):
+            takes_artifacts = True
+        try:
+            out = func(data, artifacts) if takes_artifacts or side == "decompress" else func(data)
+        except Exception as err:
+            frames = traceback.extract_tb(err.__traceback__)
+            where = next((f"line {f.lineno}" for f in reversed(frames) if f.filename.endswith(SUBMISSION_FILE)), "")
+            error.write_text(f"{side} raised {type(err).__name__}{' at ' + where if where else ''}: {_one_line(err)}")
+            return 1
+        if not isinstance(out, (bytes, bytearray, memoryview)):
+            error.write_text(f"{side} must return bytes, it returned {type(out).__name__}")
+            return 1
+        (folder / "output.bin").write_bytes(bytes(out))
+        import resource
+
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+        (folder / "cpu.txt").write_text(f"{cpu:.3f}")  # for the board; the limit is the watcher's
+        return 0
+    except OSError as err:
+        error.write_text(f"{mode} could not read or write its files: {_one_line(err)}")
+        return 1
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("compress", "decompress", "warm"):
+        sys.exit("usage: python -m scalingzip.classroom.challenge compress|decompress FOLDER")
+    sys.exit(_child(sys.argv[1], sys.argv[2]))

@@ -1,5 +1,6 @@
 """The command line, ``python -m scalingzip`` (:func:`main`): ``compress``, ``decompress``,
-``train-lm``, ``sweep``, ``assign``, ``grade`` and ``bench`` (the tables of :mod:`scalingzip.benchmarks`).
+``train-lm``, ``sweep``, ``assign``, ``grade``, ``challenge``, ``leaderboard`` and ``bench`` (the tables of
+:mod:`scalingzip.benchmarks`).
 
 Modes of ``compress`` are the compressors of bytes in the registry of :mod:`scalingzip.compressors`
 (``compress --list`` prints them; the file records which one, so ``decompress`` needs no mode):
@@ -23,6 +24,10 @@ runs already recorded under ``results/STUDY/`` are skipped, so an interrupted sw
 under ``_build/assignments/LAB/``; ``grade LAB SUBMISSIONS`` grades notebooks offline with that zip,
 each within a time and memory limit (:mod:`scalingzip.classroom.grading`), into the lab's gradebook
 under ``grades/LAB/`` (:mod:`scalingzip.classroom.gradebook`), which releasing again never touches.
+
+``challenge score ENTRY...`` and ``challenge references`` score compression-challenge entries on the
+hidden text, each side in a sandbox (:mod:`scalingzip.classroom.challenge`); ``leaderboard
+GRADES_DIR`` writes the challenge's board, one static HTML page (:mod:`scalingzip.classroom.leaderboard`).
 
 Every failure (missing or existing file, corrupt input, wrong model, numerics that differ on this
 machine) prints one ``error:`` line to stderr and returns a non-zero exit status; the output file is
@@ -521,6 +526,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
                    help="time limit per submission (default 600); over it, the submission scores zero")
     g.add_argument("--memory", type=float, metavar="GB", help="memory limit per submission (default 4)")
     g.add_argument("--quiet", action="store_true", help="no progress bar (the results are still printed)")
+    from scalingzip.classroom import challenge
+
+    challenge.add_command(sub, DEFAULT_LABS)
+    from scalingzip.classroom import leaderboard
+
+    leaderboard.add_command(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -542,6 +553,19 @@ def run(args: argparse.Namespace) -> int:
             line = grade_submissions(args.lab, args.submissions, grades=args.grades, autograder=args.autograder,
                                      labs=args.labs_dir, timeout_s=args.timeout, memory_gb=args.memory,
                                      progress=progress)
+        elif args.command == "challenge":
+            from scalingzip.classroom import challenge
+
+            if args.text == DEFAULT_LABS / challenge.HIDDEN_TEXT:
+                args.text = _here(args.text)  # the checkout's hidden text, from any folder
+            try:
+                line = challenge.run_command(args)
+            except (FileNotFoundError, ValueError, RuntimeError) as err:
+                raise CommandError(str(err)) from None
+        elif args.command == "leaderboard":
+            from scalingzip.classroom import leaderboard
+
+            line = leaderboard.run(args)
         elif args.command == "sweep":
             line = run_study(args.study, results=args.results, workers=args.workers, scheduler=args.scheduler,
                              device=args.device, groups=args.group, dry_run=args.dry_run, prune=args.prune,
@@ -597,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         module_name, _ = BENCHMARKS[args.name]
         module = importlib.import_module(f"scalingzip.benchmarks.{module_name}")
         return int(module.main(args.rest) or 0)
-    if args.command in ("compress", "decompress", "train-lm", "sweep", "assign", "grade"):
+    if args.command in ("compress", "decompress", "train-lm", "sweep", "assign", "grade", "challenge", "leaderboard"):
         return run(args)
     parser.error(f"unknown command {args.command!r}")  # argparse exits; kept for clarity
     return 2

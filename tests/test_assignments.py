@@ -289,6 +289,50 @@ def test_release_and_autograder(path, tmp_path, wheel):
 
 
 @pytest.mark.assignments
+def test_the_challenge_fails_a_cheat_and_ranks_the_class(tmp_path):
+    """The compression challenge graded as a class: the master's entry is scored on the hidden text
+    and its score reaches the gradebook; an entry that hides the text on disk, in a global or in the
+    environment instead of sending it decodes nothing and scores zero on the entry; the leaderboard
+    ranks both beside the reference entries."""
+    from scalingzip.classroom.challenge import Score
+    from scalingzip.classroom.grading import GradeResult
+    from scalingzip.classroom.leaderboard import write_board
+    from scalingzip.cli import grade_submissions
+
+    if os.environ.get("CI") is None and __import__("shutil").which("bwrap") is None:
+        pytest.skip("the challenge's grader needs bubblewrap (sudo apt-get install bubblewrap)")
+    lab = ROOT / "labs" / "lab_compression_challenge.ipynb"
+    done = release(lab, tmp_path / "release", gradescope=False)
+    cheat_source = (ROOT / "tests" / "challenge_entries" / "cheat.py").read_text(encoding="utf-8")
+    cheat = wrong_submission(done.solution, "entry", f"SOURCE = {cheat_source!r}\nARTIFACTS = {{}}",
+                             tmp_path / "mallory.ipynb")
+    honest = tmp_path / "ada.ipynb"
+    honest.write_bytes(done.solution.read_bytes())
+    grades = tmp_path / "grades"
+    grade_submissions("lab_compression_challenge", [honest, cheat], grades=grades, autograder=done.autograder,
+                      progress=False)
+    ada, mallory = (GradeResult.from_json(json.loads((grades / "results" / f"{s}.json").read_text(encoding="utf-8")))
+                    for s in ("ada", "mallory"))
+    references = json.loads((ROOT / "results" / "challenge" / "references.json").read_text(encoding="utf-8"))
+    mixing = next(Score.from_json(e) for e in references["entries"] if e["name"] == "course mixing")
+
+    assert ada.error is None and ada.total == ada.max_total, ada.feedback
+    score = Score.from_json(ada.challenge)
+    assert score.correct and score.text_bytes == mixing.text_bytes
+    assert score.compressed_bytes == mixing.compressed_bytes  # the course's mixer, integer-exact on any machine
+    assert score.total_bytes == score.artifact_bytes + mixing.compressed_bytes
+
+    assert mallory.scores["entry"] == 0, mallory.feedback
+    assert all(mallory.scores[q] == mallory.possible[q] for q in mallory.scores if q != "entry")
+    cheated = Score.from_json(mallory.challenge)
+    assert not cheated.correct and "nothing was left behind" in cheated.error, cheated.error
+
+    page = write_board(grades, references=ROOT / "results" / "challenge" / "references.json").read_text(encoding="utf-8")
+    assert page.index("ada") < page.index("mallory")  # ranked first, the failed entry after
+    assert "nothing was left behind" in page and "xz -9e" in page and "course mixing" in page
+
+
+@pytest.mark.assignments
 def test_gradescope_autograder_installs_the_course_from_its_wheel(tmp_path, wheel):
     """The zip Gradescope runs holds the course's wheel and pins a supported Python; the wheel,
     installed alone, carries the model and data the language-model lab's set-up loads."""

@@ -9,5 +9,9 @@
 * :mod:`~scalingzip.classroom.student` - what runs in a student's kernel: the notebook finds its file;
 * :mod:`~scalingzip.classroom.grading` - grading submissions one by one within time and memory limits;
 * :mod:`~scalingzip.classroom.gradebook` - a class's grades, merged by student, the written answers'
-  sheet, feedback and exports; the CLI's ``grade``.
+  sheet, feedback and exports; the CLI's ``grade``;
+* :mod:`~scalingzip.classroom.challenge` - the compression challenge: an entry scored by its decoder's
+  bytes plus its compressed bytes on a hidden text, each side in a sandbox; the CLI's ``challenge``;
+* :mod:`~scalingzip.classroom.leaderboard` - the challenge's board, one static HTML page from a class's
+  grades; the CLI's ``leaderboard``.
 """

@@ -62,14 +62,17 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["ARTIFACTS_DIR", "LIMITS", "SANDBOXES", "SUBMISSION_FILE", "Entry", "Limits", "Score", "load_entry",
-           "record", "sandbox_problem", "save_entry", "score"]
+__all__ = ["ARTIFACTS_DIR", "HIDDEN_PEPS", "LIMITS", "REFERENCES", "SANDBOXES", "SUBMISSION_FILE", "Entry", "Limits",
+           "Score", "find_hidden_text", "hidden_text_from_peps", "load_entry", "read_text_file", "record",
+           "reference_entries", "reference_totals", "sandbox_problem", "save_entry", "score", "score_cached",
+           "score_here", "score_references", "stored_references"]
 
 SUBMISSION_FILE = "submission.py"
 ARTIFACTS_DIR = "artifacts"
 SANDBOXES = ("bwrap", "none")
 RECORD_ENV = "SCALINGZIP_CHALLENGE_RECORD"  # where the grading child wants the score written
 SANDBOX_ENV = "SCALINGZIP_CHALLENGE_SANDBOX"  # an instructor's choice of route, when a call names none
+HIDDEN_TEXT = Path("challenge") / "hidden-text.txt.xz"  # under the labs' folder: the autograder's file
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _POLL_S = 0.05
 _MAX_OUTPUT = 1 << 28  # no single file a child writes may pass 256 MB
@@ -481,6 +484,266 @@ def record(result: Score) -> None:
     path = os.environ.get(RECORD_ENV)
     if path:
         Path(path).write_text(json.dumps(result.to_json()), encoding="utf-8")
+
+
+# --- the hidden text and the reference entries ---------------------------------------------------
+
+# The default hidden text: five Python Enhancement Proposals, Python's design documents, in the
+# reStructuredText of the course corpus but written by other hands for another purpose (each is in
+# the public domain or under CC0). It ships with the labs' instructor files, never in the package.
+HIDDEN_PEPS = (484, 526, 557, 572, 634)
+PEPS_SOURCE = "https://github.com/python/peps, commit ba4deeb7969588d937da609008d05bb83a47b1ab (2026-08-22)"
+
+
+def hidden_text_from_peps(peps: str | os.PathLike, numbers=HIDDEN_PEPS) -> bytes:
+    """The default hidden text, rebuilt from a checkout of python/peps: the PEPs' sources joined in order.
+
+    Raises:
+        FileNotFoundError: a PEP's file is missing from ``peps`` (the repository's ``peps/`` folder).
+    """
+    parts = []
+    for number in numbers:
+        path = Path(peps) / f"pep-{number:04d}.rst"
+        if not path.is_file():
+            raise FileNotFoundError(f"no {path.name} in {peps}: give the peps/ folder of a python/peps checkout")
+        parts.append(path.read_bytes())
+    return b"".join(parts)
+
+
+def read_text_file(path: str | os.PathLike) -> bytes:
+    """A text to score on: a plain file, or one compressed with xz (``.xz``)."""
+    import lzma
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no text at {path}")
+    if path.suffix == ".xz":
+        try:
+            return lzma.decompress(path.read_bytes())
+        except lzma.LZMAError as err:
+            raise ValueError(f"{path} is not a valid xz file ({err})") from None
+    return path.read_bytes()
+
+
+_CODEC_SOURCE = """\
+import {module}
+
+
+def compress(data, artifacts):
+    return {compress}
+
+
+def decompress(blob, artifacts):
+    return {decompress}
+"""
+
+_COURSE_SOURCE = """\
+import scalingzip.compressors as sz
+
+
+def compress(data, artifacts):
+    return sz.compress(data, "{mode}")
+
+
+def decompress(blob, artifacts):
+    return sz.decompress(blob)
+"""
+
+_TRANSFORMER_SOURCE = """\
+import json
+
+import scalingzip.compressors as sz
+from scalingzip.nn.transformer import ByteTransformer, TransformerConfig
+
+
+def _model(artifacts):
+    template = ByteTransformer(TransformerConfig(**json.loads(artifacts["config.json"])))
+    return sz.decompress(artifacts["weights.szip"], template=template).eval()
+
+
+def compress(data, artifacts):
+    return sz.compress(data, "lm", model=_model(artifacts))
+
+
+def decompress(blob, artifacts):
+    return sz.decompress(blob, model=_model(artifacts))
+"""
+
+REFERENCES = ("stored", "gzip -9", "xz -9e", "course mixing", "course transformer, 6-bit weights")
+
+
+def reference_entries(names=REFERENCES) -> dict[str, Entry]:
+    """The entries a class is measured against, from nothing to the course's best two-part code.
+
+    ``course transformer, 6-bit weights`` is the package's pretrained 100k transformer
+    (``lm-python-docs.pt``), its weights quantised to 64 levels per layer and arithmetic-coded by the
+    ``weights`` compressor: a model paid for in the score, used by the ``lm`` coder.
+    """
+    entries = {}
+    for name in names:
+        if name == "stored":
+            source = _CODEC_SOURCE.format(module="builtins", compress="bytes(data)", decompress="bytes(blob)")
+        elif name == "gzip -9":
+            source = _CODEC_SOURCE.format(module="gzip", compress="gzip.compress(data, 9, mtime=0)",
+                                          decompress="gzip.decompress(blob)")
+        elif name == "xz -9e":
+            source = _CODEC_SOURCE.format(module="lzma", compress="lzma.compress(data, preset=9 | lzma.PRESET_EXTREME)",
+                                          decompress="lzma.decompress(blob)")
+        elif name == "course mixing":
+            source = _COURSE_SOURCE.format(mode="mixing")
+        elif name == "course transformer, 6-bit weights":
+            entries[name] = _transformer_entry(bits=6)
+            continue
+        else:
+            raise ValueError(f"no reference entry {name!r}; there are: {', '.join(REFERENCES)}")
+        entries[name] = Entry(source.encode())
+    return entries
+
+
+def _transformer_entry(bits: int) -> Entry:
+    from dataclasses import asdict as config_dict
+
+    from scalingzip.compressors import compress
+    from scalingzip.compressors.model_files import load_model, pretrained_model_path
+
+    model, _ = load_model(pretrained_model_path("python-docs"))
+    weights = compress(model, "weights", method="kmeans", bits=bits)
+    config = json.dumps(config_dict(model.config), sort_keys=True).encode()
+    return Entry(_TRANSFORMER_SOURCE.encode(), {"config.json": config, "weights.szip": weights})
+
+
+def score_references(text: bytes, *, names=REFERENCES, limits: Limits = LIMITS, sandbox: str | None = None,
+                     progress=None) -> list[Score]:
+    """Score the reference entries on ``text``, each as a student's entry is scored."""
+    scores = []
+    for name, entry in reference_entries(names).items():
+        scores.append(score(entry, text, name=name, limits=limits, sandbox=sandbox, reference=True))
+        if progress is not None:
+            progress(scores[-1])
+    return scores
+
+
+def score_here(entry: Entry, text: bytes, *, name: str, reference: bool = True) -> Score:
+    """Score trusted code (a reference entry) in this process, without a sandbox: for a quick board
+    of the references on a practice text, and for the thresholds of a lab's tests."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_loader(f"entry_{hashlib.sha256(entry.source).hexdigest()[:12]}", loader=None)
+    module = importlib.util.module_from_spec(spec)
+    exec(compile(entry.source, f"<{name}>", "exec"), module.__dict__)  # noqa: S102 - the course's own references
+    artifacts = dict(entry.artifacts)
+    started = time.process_time()
+    blob = bytes(module.compress(text, artifacts))
+    compressed = time.process_time()
+    out = bytes(module.decompress(blob, artifacts))
+    done = time.process_time()
+    return Score(name=name, text_bytes=len(text), artifact_bytes=entry.artifact_bytes, compressed_bytes=len(blob),
+                 compress_s=round(compressed - started, 3), decompress_s=round(done - compressed, 3),
+                 error=None if out == text else _difference(out, text), reference=reference, sandbox="here")
+
+
+def reference_totals(text: bytes, names=("stored", "gzip -9", "xz -9e", "course mixing")) -> dict[str, int]:
+    """The reference entries' scores (total bytes) on ``text``, computed here: the lines a lab's tests draw."""
+    totals = {}
+    for name, entry in reference_entries(names).items():
+        result = score_here(entry, text, name=name)
+        if not result.correct:
+            raise RuntimeError(f"the reference entry {name!r} failed: {result.error}")
+        totals[name] = result.total_bytes
+    return totals
+
+
+_SCORED: dict[tuple, Score] = {}
+
+
+def score_cached(entry: Entry, text: bytes, **options) -> Score:
+    """:func:`score`, remembered for the same entry, text and options in this process (a lab's hidden
+    tests ask for the same entry's score several times)."""
+    key = (entry.digest(), hashlib.sha256(text).hexdigest(), tuple(sorted((k, repr(v)) for k, v in options.items())))
+    if key not in _SCORED:
+        _SCORED[key] = score(entry, text, **options)
+    return _SCORED[key]
+
+
+def find_hidden_text(folder: str | os.PathLike | None = None) -> bytes:
+    """The hidden text as the autograder holds it: ``challenge/hidden-text.txt.xz`` under ``folder``
+    (default: the working directory, where otter puts the autograder's files and runs the notebook;
+    in the checkout, the master's own folder ``labs/``).
+
+    Raises:
+        FileNotFoundError: it is not there (a student's copy of the lab never has it).
+    """
+    path = Path(folder or ".") / HIDDEN_TEXT
+    if not path.is_file():
+        raise FileNotFoundError(f"the hidden text is not at {path}: only the autograder has it")
+    return read_text_file(path)
+
+
+def stored_references() -> dict | None:
+    """The reference entries scored on the hidden text (``results/challenge/references.json`` in the
+    course's checkout), or None where there is no checkout."""
+    path = _package_dir().parent / "results" / "challenge" / "references.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+def add_command(sub, labs: Path) -> None:
+    """Add ``challenge score`` and ``challenge references`` to the command line's subparsers."""
+    c = sub.add_parser("challenge", help="score compression-challenge entries on the hidden text, or the reference entries")
+    actions = c.add_subparsers(dest="action", required=True)
+    text_help = f"the text to score on, plain or .xz (default {labs / HIDDEN_TEXT}, the hidden text)"
+    s = actions.add_parser("score", help="score entry folders (submission.py and artifacts/), each in the sandbox")
+    s.add_argument("entries", nargs="+", type=Path, help="entry folders; each one's name is the folder's name")
+    r = actions.add_parser("references", help="score the reference entries (stored, gzip, xz, the course's coders)")
+    r.add_argument("--save", type=Path, help="write the scores as JSON, as the leaderboard reads them")
+    for p in (s, r):
+        p.add_argument("--text", type=Path, default=labs / HIDDEN_TEXT, help=text_help)
+        p.add_argument("--sandbox", choices=SANDBOXES, help=f"the route (default bwrap, or ${SANDBOX_ENV})")
+        p.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def run_command(args) -> str:
+    """Run ``challenge score`` or ``challenge references``; return the report. Raises ValueError,
+    FileNotFoundError or RuntimeError with a message for the user."""
+    import platform
+
+    text = read_text_file(args.text)
+    say = (lambda line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))
+    if args.action == "score":
+        scores = []
+        for folder in args.entries:
+            try:
+                entry = load_entry(folder)
+            except (FileNotFoundError, ValueError) as err:
+                scores.append(Score(name=folder.name, text_bytes=len(text), artifact_bytes=0, error=str(err)))
+            else:
+                scores.append(score(entry, text, name=folder.name, sandbox=args.sandbox))
+            say(_line(scores[-1]))
+    else:
+        scores = score_references(text, sandbox=args.sandbox, progress=lambda s: say(_line(s)))
+        if args.save:
+            document = {"text": {"file": args.text.name, "bytes": len(text),
+                                 "sha256": hashlib.sha256(text).hexdigest()},
+                        "command": "python -m scalingzip challenge references --save " + args.save.as_posix(),
+                        "machine": {"processor": platform.processor() or platform.machine(),
+                                    "python": platform.python_version(), "cpus": os.cpu_count()},
+                        "entries": [s.to_json() for s in scores]}
+            args.save.parent.mkdir(parents=True, exist_ok=True)
+            tmp = args.save.with_name(args.save.name + ".tmp")
+            tmp.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
+            tmp.replace(args.save)
+    lines = [f"{len(text):,} bytes of text ({args.text.name}); lower is better"] + [_line(s) for s in scores]
+    return "\n".join(lines + ([f"saved {args.save}"] if getattr(args, "save", None) else []))
+
+
+def _line(s: Score) -> str:
+    if not s.correct:
+        return f"{s.name}: no score ({s.error})"
+    return (f"{s.name}: {s.total_bytes:,} bytes = {s.artifact_bytes:,} decoder + {s.compressed_bytes:,} data, "
+            f"{s.bits_per_byte:.3f} bits/byte; {s.compress_s:.1f} s + {s.decompress_s:.1f} s of CPU")
 
 
 # --- the child -----------------------------------------------------------------------------------

@@ -273,10 +273,25 @@ def _test_names(autograder: str, question: str) -> list[str]:
     return re.findall(r"^@test_case\(.*?\)\s*\ndef (\w+)\(", source, flags=re.M | re.S)
 
 
+def _challenge_record(path: Path) -> dict | None:
+    """The challenge score a notebook's hidden test left (a valid record, or None)."""
+    from scalingzip.classroom.challenge import Score
+
+    try:
+        score = Score.from_json(json.loads(path.read_text(encoding="utf-8")))
+        return score.to_json() if isinstance(score.text_bytes, int) and isinstance(score.artifact_bytes, int) else None
+    except (OSError, ValueError, TypeError):
+        return None
+
+
 def _child(autograder: str, notebook: str, out: str) -> None:
     """Grade one notebook with otter and write the outcome as JSON (the child process's work)."""
     from otter.api import grade_submission
 
+    from scalingzip.classroom.challenge import RECORD_ENV
+
+    record = Path(out).with_name("challenge.json")  # the compression challenge's tests leave the score here
+    os.environ[RECORD_ENV] = str(record.resolve())
     graded = grade_submission(notebook, autograder, quiet=True)
     error = graded.catastrophic_error
     tests = []
@@ -298,6 +313,7 @@ def _child(autograder: str, notebook: str, out: str) -> None:
         feedback=graded.summary(),
         tests=tests,
         error=None if error is None else f"{type(error).__name__}: {_one_line(str(error))}",
+        challenge=_challenge_record(record),
     )
     Path(out).write_text(json.dumps(data), encoding="utf-8")
 

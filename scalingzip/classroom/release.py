@@ -113,6 +113,24 @@ def _gradescope_master(master_nb, wheel: Path, folder: Path) -> None:
     config_cell.source = header + "\n" + yaml.safe_dump(config, sort_keys=False).rstrip()
 
 
+def _copy_support_files(master: Path, master_nb, folder: Path) -> None:
+    """Copy the files the master's config names (``files``, ``autograder_files``: paths relative to
+    the master, such as the compression challenge's hidden text) to where otter runs.
+
+    Raises:
+        FileNotFoundError: a named file is missing beside the master.
+    """
+    config_cell = next(c for c in master_nb.cells if c.source.strip())
+    config = yaml.safe_load(config_cell.source.partition("\n")[2]) or {}
+    for name in [*config.get("files", []), *config.get("autograder_files", [])]:
+        source = master.parent / name
+        if not source.is_file():
+            raise FileNotFoundError(f"{master.name} names {name}, which is not at {source}")
+        target = folder / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+
+
 def _otter_assign(master: Path, master_nb, out: Path, wheel: Path | None) -> None:
     with tempfile.TemporaryDirectory(prefix="release-") as scratch:
         folder = Path(scratch)
@@ -120,6 +138,7 @@ def _otter_assign(master: Path, master_nb, out: Path, wheel: Path | None) -> Non
         if wheel is not None:
             _gradescope_master(nb, wheel, folder)
         nbformat.write(nb, folder / master.name)
+        _copy_support_files(master, master_nb, folder)
         proc = subprocess.run(
             [sys.executable, "-m", "otter", "assign", "--no-pdfs", "--no-run-tests", master.name, str(out)],
             capture_output=True, text=True, cwd=folder)

@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -299,7 +300,7 @@ def test_the_challenge_fails_a_cheat_and_ranks_the_class(tmp_path):
     from scalingzip.classroom.leaderboard import write_board
     from scalingzip.cli import grade_submissions
 
-    if os.environ.get("CI") is None and __import__("shutil").which("bwrap") is None:
+    if os.environ.get("CI") is None and shutil.which("bwrap") is None:
         pytest.skip("the challenge's grader needs bubblewrap (sudo apt-get install bubblewrap)")
     lab = ROOT / "labs" / "lab_compression_challenge.ipynb"
     done = release(lab, tmp_path / "release", gradescope=False)

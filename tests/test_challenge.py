@@ -4,6 +4,7 @@ sandbox that lets nothing pass from encoder to decoder unpaid.
 The sandboxed tests need bubblewrap; outside CI they are skipped without it (``.ci/run`` installs it).
 """
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -90,7 +91,7 @@ def test_record_hands_the_score_to_the_grader(tmp_path, monkeypatch):
     ch.record(s)  # nobody asked: nothing written, no error
     monkeypatch.setenv(ch.RECORD_ENV, str(tmp_path / "score.json"))
     ch.record(s)
-    assert ch.Score.from_json(__import__("json").loads((tmp_path / "score.json").read_text())) == s
+    assert ch.Score.from_json(json.loads((tmp_path / "score.json").read_text())) == s
 
 
 def test_an_unknown_route_is_refused():
@@ -180,3 +181,27 @@ def test_the_sandbox_needs_bubblewrap_and_says_how_to_get_it(monkeypatch):
     assert "apt-get install bubblewrap" in ch.sandbox_problem()
     with pytest.raises(RuntimeError, match="apt-get install bubblewrap"):
         ch.score(ch.Entry(ZLIB), TEXT, sandbox="bwrap")
+
+
+def test_the_private_tmp_is_capped(bwrap):
+    """Files in the sandbox's /tmp live in memory that the memory limit does not see, so /tmp is capped."""
+    fill = '''
+def compress(data, artifacts):
+    written = 0
+    try:
+        for i in range(12):
+            with open(f"/tmp/f{i}", "wb") as f:
+                f.write(bytes(50 * 2**20))
+            written += 50
+    except OSError:
+        pass
+    return str(written).encode()
+
+
+def decompress(blob, artifacts):
+    raise RuntimeError(f"{blob.decode()} MB written")
+'''
+    if not ch._bwrap_sizes_tmpfs():
+        pytest.skip("this bubblewrap cannot size a tmpfs (0.7 and later can)")
+    s = ch.score(entry(fill), TEXT, sandbox=bwrap)
+    assert "MB written" in s.error and int(s.error.split(": ")[-1].split()[0]) <= 512, s.error

@@ -48,6 +48,7 @@ References: the Hutter Prize's rules (http://prize.hutter1.net); Rissanen's two-
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
@@ -287,11 +288,22 @@ def _bwrap_prefix(entry_dir: Path, cache_dir: Path) -> list[str]:
             args += ["--ro-bind", str(path), str(path)]
     for data in _data_dirs(package):
         args += ["--tmpfs", str(data)]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+    # a private /tmp in memory, capped where this bubblewrap can (0.7 and later), since RSS does not count it
+    args += ["--proc", "/proc", "--dev", "/dev", *(["--size", str(_TMP_BYTES)] if _bwrap_sizes_tmpfs() else []),
+             "--tmpfs", "/tmp",
              "--bind", str(entry_dir), "/entry", "--bind", str(cache_dir), "/numba-cache", "--chdir", "/entry"]
     for key, value in _child_env("/tmp", "/numba-cache").items():
         args += ["--setenv", key, value]
     return args
+
+
+_TMP_BYTES = 512 * 2**20
+
+
+@functools.cache
+def _bwrap_sizes_tmpfs() -> bool:
+    done = subprocess.run(["bwrap", "--help"], capture_output=True, text=True)
+    return "--size" in done.stdout + done.stderr
 
 
 def _child_env(home: str, cache: str) -> dict[str, str]:

@@ -205,3 +205,12 @@ def decompress(blob, artifacts):
         pytest.skip("this bubblewrap cannot size a tmpfs (0.7 and later can)")
     s = ch.score(entry(fill), TEXT, sandbox=bwrap)
     assert "MB written" in s.error and int(s.error.split(": ")[-1].split()[0]) <= 512, s.error
+
+
+def test_the_private_tmp_comes_before_every_bind(tmp_path):
+    """A checkout or a virtual environment under /tmp (a fresh clone in CI) must stay visible: the
+    private /tmp is mounted first and the binds land on top of it."""
+    args = ch._bwrap_prefix(tmp_path / "entry", tmp_path / "cache")
+    tmpfs = args.index("/tmp", args.index("--tmpfs"))
+    binds = [i for i, a in enumerate(args) if a in ("--ro-bind", "--bind", "--ro-bind-try")]
+    assert binds and min(binds) > tmpfs

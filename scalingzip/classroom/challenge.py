@@ -272,7 +272,10 @@ def _data_dirs(package: Path) -> list[Path]:
 
 def _bwrap_prefix(entry_dir: Path, cache_dir: Path) -> list[str]:
     package = _package_dir()
+    # a private /tmp in memory, capped where this bubblewrap can (0.7 and later), since RSS does not count
+    # it; made first, so that the binds below (an interpreter or a checkout under /tmp) land on top of it
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--clearenv",
+            *(["--size", str(_TMP_BYTES)] if _bwrap_sizes_tmpfs() else []), "--tmpfs", "/tmp",
             "--ro-bind", "/usr", "/usr"]
     for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64"):
         if os.path.islink(top):
@@ -288,10 +291,8 @@ def _bwrap_prefix(entry_dir: Path, cache_dir: Path) -> list[str]:
             args += ["--ro-bind", str(path), str(path)]
     for data in _data_dirs(package):
         args += ["--tmpfs", str(data)]
-    # a private /tmp in memory, capped where this bubblewrap can (0.7 and later), since RSS does not count it
-    args += ["--proc", "/proc", "--dev", "/dev", *(["--size", str(_TMP_BYTES)] if _bwrap_sizes_tmpfs() else []),
-             "--tmpfs", "/tmp",
-             "--bind", str(entry_dir), "/entry", "--bind", str(cache_dir), "/numba-cache", "--chdir", "/entry"]
+    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(entry_dir), "/entry",
+             "--bind", str(cache_dir), "/numba-cache", "--chdir", "/entry"]
     for key, value in _child_env("/tmp", "/numba-cache").items():
         args += ["--setenv", key, value]
     return args

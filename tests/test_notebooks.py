@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p for folder in ("chapters", "labs") for p in (ROOT / folder).rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+NOTEBOOKS = sorted(p for folder in ("chapters", "labs", "zh/chapters", "zh/labs") for p in (ROOT / folder).rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
 
 
 def test_there_are_notebooks():
     assert NOTEBOOKS, "no notebooks found under chapters/ or labs/"
+    assert any(p.relative_to(ROOT).parts[0] == "zh" for p in NOTEBOOKS), "no notebooks of the Chinese edition (zh/)"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
@@ -38,6 +40,9 @@ def test_notebook_runs_on_the_course_kernel(path):
 
 
 def test_every_notebook_is_in_the_table_of_contents():
-    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
-    missing = [str(p.relative_to(ROOT).with_suffix("")) for p in NOTEBOOKS if str(p.relative_to(ROOT).with_suffix("")) not in toc]
-    assert not missing, f"notebooks not listed in _toc.yml (so never built): {missing}"
+    missing = []
+    for path in NOTEBOOKS:
+        book = ROOT / "zh" if path.relative_to(ROOT).parts[0] == "zh" else ROOT  # each edition has its own _toc.yml
+        if str(path.relative_to(book).with_suffix("")) not in (book / "_toc.yml").read_text(encoding="utf-8"):
+            missing.append(str(path.relative_to(ROOT)))
+    assert not missing, f"notebooks not listed in their edition's _toc.yml (so never built): {missing}"

@@ -894,6 +894,19 @@ def _source(cell) -> str:
     return cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
 
 
+def _book_bibfile(root: Path) -> Path:
+    """The book's BibTeX file: the first ``bibtex_bibfiles`` entry of its ``_config.yml`` (relative to
+    ``root``; the Chinese edition's is ``../references.bib``), else ``root / "references.bib"``."""
+    import yaml
+
+    config = root / "_config.yml"
+    try:
+        files = (yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("bibtex_bibfiles") or []
+    except (OSError, yaml.YAMLError):
+        files = []
+    return (root / files[0]).resolve() if files else root / "references.bib"
+
+
 def plain_notebook(nb, *, root: Path, folder: Path | None = None, bib: Path | None = None):
     """A copy of notebook ``nb`` with every markdown cell converted by :func:`plain_markdown`.
 
@@ -909,16 +922,18 @@ def plain_notebook(nb, *, root: Path, folder: Path | None = None, bib: Path | No
         nb: the notebook (an ``nbformat`` notebook node, version 4).
         root: the book's root folder.
         folder: the notebook's folder, where relative ``{doc}`` targets start (default ``root``).
-        bib: the BibTeX file (default ``root / "references.bib"``, when it exists).
+        bib: the BibTeX file (default the first of the book's ``bibtex_bibfiles`` in ``root/_config.yml``,
+            else ``root / "references.bib"``, when it exists).
 
     Raises:
         ValueError: for what cannot be converted; the message names the cell's index and id.
     """
     root = Path(root)
-    bib = Path(bib) if bib is not None else root / "references.bib"
+    default = _book_bibfile(root)
+    bib = Path(bib) if bib is not None else default
     if bib.exists():
         bibliography = read_bibliography(bib)
-    elif bib == root / "references.bib":
+    elif bib == default:
         bibliography = {}
     else:
         raise ValueError(f"bib: no file {bib}")

@@ -31,7 +31,10 @@
     const candidates = [...article.querySelectorAll(CANDIDATES)].filter((el) => !el.closest("pre"));
     candidates.forEach((el) => el.classList.remove(WIDE));
     // Measure everything first, then mark: one layout, not one per element.
-    const wide = candidates.filter((el) => el.getBoundingClientRect().width > roomIn(el) + 1);
+    // Within 2em of the room counts as too wide: Chinese line breaking keeps a full-width bracket
+    // on each side of a token on its line, and the box (readable.css) leaves room for them.
+    const slack = (el) => 2 * parseFloat(getComputedStyle(el).fontSize);
+    const wide = candidates.filter((el) => el.getBoundingClientRect().width > roomIn(el) - slack(el) + 1);
     wide.forEach((el) => el.classList.add(WIDE));
   };
 

@@ -180,11 +180,37 @@ class BookServer:
 
 
 def book_pages(html: Path) -> list[str]:
-    """Every page of the build, as paths relative to ``html`` (``chapters/01_x.html``)."""
+    """Every page of the build, as paths relative to ``html`` (``chapters/01_x.html``). The Chinese
+    edition, published inside the English build as ``zh/``, is a book of its own: audit it on its own."""
     return sorted(
         p.relative_to(html).as_posix() for p in html.rglob("*.html")
-        if not {"_static", "_sources"} & set(p.relative_to(html).parts)
+        if not {"_static", "_sources"} & set(p.relative_to(html).parts) and p.relative_to(html).parts[0] != "zh"
     )
+
+
+def cjk_glyphs_differ(html: Path, page: str, characters: str = "熵码率", executable: str | None = None) -> bool:
+    """Whether Chinese characters, set in ``page``'s own font, are drawn as distinct glyphs: a system
+    without a CJK font draws each as the same empty box, so the screenshots of three characters
+    would be identical. Raises :class:`NoBrowserError` if there is no Chromium."""
+    executable = executable or find_chromium()
+    with BookServer(html) as server, BookBrowser(server.url, executable) as b:
+        b.page.goto(server.url + page, wait_until="load")
+        shots = []
+        for ch in characters:
+            b.page.evaluate(
+                """(ch) => {
+                    let probe = document.getElementById('cjk-probe');
+                    if (!probe) {
+                        probe = document.createElement('span');
+                        probe.id = 'cjk-probe';
+                        probe.style.fontSize = '48px';
+                        (document.querySelector('article') || document.body).prepend(probe);
+                    }
+                    probe.textContent = ch;
+                    return document.fonts.ready.then(() => true);
+                }""", ch)
+            shots.append(b.page.locator("#cjk-probe").screenshot())
+    return len(set(shots)) == len(characters)
 
 
 def redirect_of(page: Path) -> str | None:
@@ -898,7 +924,7 @@ class BookBrowser:
         results: list[SearchResult] = []
         try:
             self.page.wait_for_function(
-                "() => /Search finished|did not match/i.test(document.querySelector('#search-results')?.innerText || '')",
+                "() => /Search finished|did not match|搜索完成|没有匹配/i.test(document.querySelector('#search-results')?.innerText || '')",
                 timeout=TIMEOUT_MS,
             )
             self._settle()  # the search page fetches each result page for its snippet

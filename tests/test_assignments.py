@@ -31,7 +31,9 @@ from scalingzip.classroom.grading import grade
 from scalingzip.classroom.release import GRADESCOPE_PYTHON, build_wheel, release
 
 ROOT = Path(__file__).resolve().parents[1]
-LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
+# Both editions' labs: the Chinese masters (zh/labs/) are graded by the same tests, with the same
+# plausible wrong answers (their code is the English labs', their messages Chinese).
+LABS = sorted((ROOT / "labs").glob("lab_*.ipynb")) + sorted((ROOT / "zh" / "labs").glob("lab_*.ipynb"))
 WRONG = ROOT / "tests" / "wrong_answers"
 
 
@@ -166,7 +168,7 @@ def test_every_lab_is_a_master_with_a_wrong_answer():
         assert (WRONG / f"{path.stem}.py").is_file(), f"no plausible wrong answer for {path.name} in {WRONG}"
 
 
-@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
 def test_every_question_has_points_public_and_hidden_tests(path):
     nb = read(path)
     questions = parse_master(nb)
@@ -178,7 +180,8 @@ def test_every_question_has_points_public_and_hidden_tests(path):
         assert len(q.solution) == 1, f"{q.name}: one solution cell per question"
         if q.manual:  # a written question: a model answer for the instructor, searched for in every release
             answer = nb.cells[q.solution[0]].source
-            assert answer.startswith("**Model answer.**"), f"{q.name}: start the model answer with **Model answer.**"
+            lead = "**参考答案。**" if "zh" in path.relative_to(ROOT).parts else "**Model answer.**"
+            assert answer.startswith(lead), f"{q.name}: start the model answer with {lead}"
             assert prose_fragments(answer) & solution, f"{q.name}: no line of its model answer can be searched for"
             continue
         assert q.public_tests and q.hidden_tests, f"{q.name}: needs public and hidden tests"
@@ -187,7 +190,7 @@ def test_every_question_has_points_public_and_hidden_tests(path):
     assert "{exercise}" not in cells and "{solution}" not in cells, "written questions are manual questions, not exercises"
 
 
-@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
 def test_student_view_of_every_lab_keeps_no_secret(path):
     nb = read(path)
     solution, hidden = secret_lines(nb)
@@ -229,7 +232,7 @@ def wheel(tmp_path_factory):
 
 
 @pytest.mark.assignments
-@pytest.mark.parametrize("path", LABS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
 def test_release_and_autograder(path, tmp_path, wheel):
     master = read(path)
     questions = {q.name: q for q in parse_master(master)}

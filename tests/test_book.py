@@ -75,6 +75,57 @@ def book(tmp_path_factory) -> tuple[Path, str]:
     return build(tmp_path_factory.mktemp("book"))
 
 
+@pytest.fixture(scope="module")
+def zh_book(book) -> tuple[Path, str]:
+    """The Chinese edition, built after the English one as the README does: its chapters' outputs
+    come from the English build's execution cache, and its pages are published in the English
+    build's ``zh/``. Returns that folder and the build log."""
+    html, _ = book
+    out = html.parent.parent
+    env = {**os.environ, "PYTHONWARNINGS": "default", "SCALINGZIP_BOOK_OUTPUT": str(out)}
+    proc = subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(ROOT / "zh"), "--path-output", str(out / "zh"), "--all", "-W", "--keep-going"],
+        capture_output=True, text=True, env=env, timeout=900)
+    log = proc.stdout + proc.stderr
+    (out / "build-zh.log").write_text(log, encoding="utf-8")
+    if proc.returncode != 0:
+        tail = "\n".join(log.splitlines()[-60:])
+        pytest.fail(f"the Chinese edition's build failed (exit {proc.returncode}); log in {out / 'build-zh.log'}\n{tail}")
+    return html / "zh", log
+
+
+def test_the_chinese_edition_builds_from_the_english_execution(zh_book):
+    """Zero warnings, every page of zh/_toc.yml built, and no chapter executed again: every chapter's
+    code cells are the English ones, so their outputs (every glued number, every figure) come from
+    the English build's cache."""
+    html, log = zh_book
+    assert "WARNING" not in log, "\n".join(line for line in log.splitlines() if "WARNING" in line)[:3000]
+    for nb in sorted((ROOT / "zh" / "chapters").glob("*.ipynb")):
+        assert f"zh/chapters/{nb.name}: Using cached notebook" in log, f"{nb.name}: not taken from the English cache"
+        assert f"zh/chapters/{nb.name}: Executed" not in log, f"{nb.name}: executed again"
+    from test_editions import toc_files
+
+    missing = [page for page in toc_files(ROOT / "zh" / "_toc.yml") if not (html / f"{page}.html").is_file()]
+    assert not missing, f"pages of zh/_toc.yml not built: {missing}"
+
+
+def test_every_page_links_to_the_same_page_of_the_other_edition(book, zh_book):
+    """Each page's sidebar links to the same page in the other edition, and that page exists: the
+    Chinese edition sits in the English build's zh/, as it is published."""
+    english, chinese = book[0], zh_book[0]
+    checked = 0
+    for root, other in ((english, chinese), (chinese, english)):
+        for name in browser.book_pages(root):
+            if browser.redirect_of(root / name):
+                continue
+            found = re.search(r'<a class="edition-switch" href="([^"]+)"', (root / name).read_text(encoding="utf-8"))
+            assert found, f"{root.name}/{name}: no link to the other edition"
+            target = ((root / name).parent / found.group(1)).resolve()
+            assert target == (other / name).resolve() and target.is_file(), f"{name}: the link leads to {target}"
+            checked += 1
+    assert checked > 40
+
+
 PUBLISHED_AT = "https://github.com/example-org/scaling-laws-as-compression"
 
 
@@ -330,19 +381,33 @@ def test_launch_buttons_follow_the_repository_setting(book, book_without_solutio
 # shown in dark mode.
 
 ARTIFACTS = ROOT / ".artifacts" / "browser"
-SEARCH_TERM = "entropy"
-SEARCH_PAGE = "chapters/02_lossless_compression.html"  # the chapter that defines it
+# Per edition: a term to search for, the chapter that defines it, more terms, and how the glossary is called.
+EDITIONS = {
+    "en": dict(term="entropy", page="chapters/02_lossless_compression.html", terms=browser.SEARCH_TERMS,
+               glossary="glossary"),
+    "zh": dict(term="剪枝", page="chapters/07_pruning.html", terms=("霍夫曼", "Chinchilla", "术语表", "参考答案"),
+               glossary="术语表"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(EDITIONS))
+def edition(request, book) -> tuple[str, Path]:
+    """Each edition's HTML folder: the English build, and the Chinese one published in its zh/."""
+    if request.param == "en":
+        return "en", book[0]
+    return "zh", request.getfixturevalue("zh_book")[0]
 
 
 @pytest.fixture(scope="module")
-def browser_audit(book) -> browser.BookAudit:
+def browser_audit(edition) -> browser.BookAudit:
     """What every page of the build did in the browser (:func:`browser.audit_book`). With no
     Chromium the browser tests are skipped, the reason and the install command in the run's summary;
     under CI (the environment variable ``CI`` set, as ``.ci/run`` and CI services do), where a
     Chromium is installed first, a missing one is a failure."""
-    html, _ = book
+    name, html = edition
     try:
-        return browser.audit_book(html, ARTIFACTS, search_term=SEARCH_TERM)
+        return browser.audit_book(html, ARTIFACTS / name, search_term=EDITIONS[name]["term"],
+                                  search_terms=EDITIONS[name]["terms"])
     except browser.NoBrowserError as error:
         if os.environ.get("CI"):
             pytest.fail(f"CI is set but {error}", pytrace=False)
@@ -354,10 +419,10 @@ def _listed(problems: list[str], limit: int = 40) -> str:
     return "\n".join(problems[:limit]) + more
 
 
-def test_every_page_loads_in_a_browser_without_errors(book, browser_audit):
+def test_every_page_loads_in_a_browser_without_errors(edition, browser_audit):
     """No console error, no uncaught exception, no failed request (the server's error answers
     included) and no request to any host but the loopback one, on any page of the build."""
-    html, _ = book
+    _, html = edition
     assert set(browser_audit.pages) == set(browser.book_pages(html))
     assert len(browser_audit.pages) >= 3
     problems = browser_audit.load_problems()
@@ -391,10 +456,12 @@ def test_solutions_are_hidden_until_clicked(browser_audit):
     assert not problems, "solutions not hidden behind a working toggle:\n" + _listed(problems)
 
 
-def test_search_finds_a_known_term(book, browser_audit):
+def test_search_finds_a_known_term(edition, browser_audit):
     """The book's search page, searching for a term the course defines, lists chapters (the one
-    that defines it among them, while it exists), and only pages of the build."""
-    html, _ = book
+    that defines it among them, while it exists), and only pages of the build. In the Chinese
+    edition the term is Chinese, found through jieba's word splitting of the index."""
+    name, html = edition
+    SEARCH_TERM, SEARCH_PAGE = EDITIONS[name]["term"], EDITIONS[name]["page"]
     assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
     pages = {link.split("#")[0] for link in browser_audit.search_links}
     assert any(p.startswith("chapters/") for p in pages), f"searching {SEARCH_TERM!r} found no chapter: {sorted(pages)}"
@@ -441,17 +508,18 @@ def test_pages_read_well_on_a_phone(browser_audit):
     assert not problems, "pages that read badly on a phone:\n" + _listed(problems)
 
 
-def test_search_snippets_are_prose(browser_audit):
+def test_search_snippets_are_prose(edition, browser_audit):
     """Searching for the course's terms, for "glossary", for the labs' "model answer" and for a word
     that only a lab's reference solution holds: each page is listed once, and the titles and
     snippets are prose, with no TeX source, no run of section numbers and nothing quoted from a
     folded solution; the solutions are not indexed, so the last word leads to none of them."""
     assert browser_audit.solution_word, "no word found that only the labs' solutions hold"
     searched = set(browser_audit.searches)
-    assert {SEARCH_TERM, *browser.SEARCH_TERMS, browser_audit.solution_word} <= searched
+    name, _ = edition
+    assert {EDITIONS[name]["term"], *EDITIONS[name]["terms"], browser_audit.solution_word} <= searched
     assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
-    glossary = [r.page for r in browser_audit.searches["glossary"]]
-    assert "appendices/glossary.html" in glossary, f"searching 'glossary' did not find the glossary: {glossary}"
+    glossary = [r.page for r in browser_audit.searches[EDITIONS[name]["glossary"]]]
+    assert "appendices/glossary.html" in glossary, f"searching for the glossary did not find it: {glossary}"
     snippets = [r.snippet for results in browser_audit.searches.values() for r in results if r.snippet]
     assert len(snippets) > 10, "hardly any snippet to check"
     problems = browser_audit.snippet_problems()
@@ -488,10 +556,21 @@ def test_figures_are_readable_in_dark_mode(browser_audit):
     assert not problems, "figures hard to read in dark mode:\n" + _listed(problems)
 
 
-def test_screenshots_are_saved(browser_audit):
+def test_screenshots_are_saved(edition, browser_audit):
     shots = [Path(r.screenshot) for r in browser_audit.pages.values() if not r.redirect]
     assert shots and all(p.is_file() and p.stat().st_size > 0 for p in shots)
-    assert len(list((ARTIFACTS / "dark").glob("*.png"))) == sum(r.figures for r in browser_audit.pages.values())
+    dark = ARTIFACTS / edition[0] / "dark"
+    assert len(list(dark.glob("*.png"))) == sum(r.figures for r in browser_audit.pages.values())
+
+
+def test_chinese_text_renders_as_glyphs_in_both_glossaries(edition, browser_audit):
+    """The glossaries of both editions show Chinese terms: drawn in the page's fonts, three Chinese
+    characters are three different glyphs, not the same empty box (a CJK font is installed by the
+    project's set-up: .ci/run installs Debian's fonts-noto-cjk)."""
+    _, html = edition
+    assert "熵" in (html / "appendices" / "glossary.html").read_text(encoding="utf-8")
+    assert browser.cjk_glyphs_differ(html, "appendices/glossary.html"), (
+        "Chinese characters render as boxes: install a CJK font (sudo apt-get install fonts-noto-cjk)")
 
 
 def _figure_png(transparent: bool) -> bytes:

@@ -193,15 +193,19 @@ def student_source(source: str) -> str:
 
 
 ANSWER_PLACEHOLDER = "_Type your answer here, replacing this text._"  # otter's text in a manual question's answer cell
-_MODEL_ANSWER_LEAD = re.compile(r"^\s*\*\*Model answer\.?\*\*\s*", re.I)
+# The lead of a model answer, in either edition: "**Model answer.**" or "**参考答案。**"
+_MODEL_ANSWER_LEAD = re.compile(r"^\s*\*\*(Model answer|参考答案)[.。]?\*\*\s*", re.I)
 
 
 def model_answer_dropdown(source: str) -> str:
     """A manual question's model answer as the book shows it: a "Model answer" dropdown, closed
-    until the reader opens it (a leading ``**Model answer.**`` is dropped: the title says it)."""
+    until the reader opens it. A leading ``**Model answer.**`` is dropped, since the title says it; a
+    Chinese lead, ``**参考答案。**``, becomes the title 参考答案."""
+    lead = _MODEL_ANSWER_LEAD.match(source.strip())
+    title = "参考答案" if lead and lead.group(1) == "参考答案" else "Model answer"
     body = _MODEL_ANSWER_LEAD.sub("", source.strip(), count=1)
     fence = "`" * max(4, 1 + max((len(m) for m in re.findall(r"`{3,}", body)), default=0))
-    return f"{fence}{{admonition}} Model answer\n:class: dropdown solution\n\n{body}\n{fence}"
+    return f"{fence}{{admonition}} {title}\n:class: dropdown solution\n\n{body}\n{fence}"
 
 
 def book_notebook(nb, solutions: str = "hidden"):

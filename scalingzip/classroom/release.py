@@ -98,12 +98,17 @@ def build_wheel(out_dir: str | os.PathLike) -> Path:
         return Path(shutil.copy2(wheels[0], out_dir / wheels[0].name))
 
 
+def _master_config(master_nb):
+    """The master's ``# ASSIGNMENT CONFIG`` cell, its first line and its settings (a dict)."""
+    config_cell = next(c for c in master_nb.cells if c.source.strip())
+    header, _, body = config_cell.source.partition("\n")
+    return config_cell, header, yaml.safe_load(body) or {}
+
+
 def _gradescope_master(master_nb, wheel: Path, folder: Path) -> None:
     """Write into ``folder`` the master with a config that makes otter's zip install the course: its
     wheel as a file of the zip, pinned requirements, and the autograder's Python version."""
-    config_cell = next(c for c in master_nb.cells if c.source.strip())
-    header, _, body = config_cell.source.partition("\n")
-    config = yaml.safe_load(body) or {}
+    config_cell, header, config = _master_config(master_nb)
     shutil.copy2(wheel, folder / wheel.name)
     pins = [f"{name}=={metadata.version(name)}" for name in LAB_REQUIREMENTS]
     (folder / "requirements.txt").write_text(
@@ -120,8 +125,7 @@ def _copy_support_files(master: Path, master_nb, folder: Path) -> None:
     Raises:
         FileNotFoundError: a named file is missing beside the master.
     """
-    config_cell = next(c for c in master_nb.cells if c.source.strip())
-    config = yaml.safe_load(config_cell.source.partition("\n")[2]) or {}
+    _, _, config = _master_config(master_nb)
     for name in [*config.get("files", []), *config.get("autograder_files", [])]:
         source = master.parent / name
         if not source.is_file():

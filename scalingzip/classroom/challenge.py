@@ -761,14 +761,11 @@ def _line(s: Score) -> str:
 
 # --- the child -----------------------------------------------------------------------------------
 
-def _one_line(text: str, limit: int = 400) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def _child(mode: str, folder: str) -> int:
     import importlib.util
     import traceback
+
+    from scalingzip.classroom.grading import _one_line
 
     folder = Path(folder)
     error = folder / "error.txt"
@@ -780,7 +777,7 @@ def _child(mode: str, folder: str) -> int:
         try:
             spec.loader.exec_module(module)
         except Exception as err:
-            error.write_text(f"{SUBMISSION_FILE} does not import: {type(err).__name__}: {_one_line(err)}")
+            error.write_text(f"{SUBMISSION_FILE} does not import: {type(err).__name__}: {_one_line(str(err), 400)}")
             return 1
         side = "compress" if mode in ("compress", "warm") else "decompress"
         func = getattr(module, side, None)
@@ -796,7 +793,7 @@ def _child(mode: str, folder: str) -> int:
         except Exception as err:
             frames = traceback.extract_tb(err.__traceback__)
             where = next((f"line {f.lineno}" for f in reversed(frames) if f.filename.endswith(SUBMISSION_FILE)), "")
-            error.write_text(f"{side} raised {type(err).__name__}{' at ' + where if where else ''}: {_one_line(err)}")
+            error.write_text(f"{side} raised {type(err).__name__}{' at ' + where if where else ''}: {_one_line(str(err), 400)}")
             return 1
         if not isinstance(out, (bytes, bytearray, memoryview)):
             error.write_text(f"{side} must return bytes, it returned {type(out).__name__}")
@@ -809,7 +806,7 @@ def _child(mode: str, folder: str) -> int:
         (folder / "cpu.txt").write_text(f"{cpu:.3f}")  # for the board; the limit is the watcher's
         return 0
     except OSError as err:
-        error.write_text(f"{mode} could not read or write its files: {_one_line(err)}")
+        error.write_text(f"{mode} could not read or write its files: {_one_line(str(err), 400)}")
         return 1
 
 

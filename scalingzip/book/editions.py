@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import shutil
 import sys
 import tokenize
 from pathlib import Path
@@ -143,14 +145,10 @@ OUTPUT_ENV = "SCALINGZIP_BOOK_OUTPUT"  # where the English edition's _build is (
 
 def _english_build(app) -> Path:
     """The English edition's ``_build`` folder: ``$SCALINGZIP_BOOK_OUTPUT/_build``, else the checkout's."""
-    import os
-
     return Path(os.environ.get(OUTPUT_ENV) or Path(app.confdir).resolve().parent) / "_build"
 
 
 def _config_inited(app, config) -> None:
-    import os
-
     if config.edition not in OTHER:
         raise ValueError(f"edition must be one of {sorted(OTHER)}, got {config.edition!r}")
     cache = os.environ.get(CACHE_ENV)
@@ -170,8 +168,6 @@ def _page_context(app, pagename: str, templatename: str, context: dict, doctree)
 def _publish(app, exception) -> None:
     """After a successful build of the Chinese edition, put its pages under the English one's ``zh/``,
     where the editions' links expect them."""
-    import shutil
-
     if exception is not None or app.config.edition != "zh" or app.builder.name != "html":
         return
     target = _english_build(app) / "html" / "zh"

@@ -705,7 +705,8 @@ def stored_references() -> dict | None:
 
 def add_command(sub, labs: Path) -> None:
     """Add ``challenge score`` and ``challenge references`` to the command line's subparsers."""
-    c = sub.add_parser("challenge", help="score compression-challenge entries on the hidden text, or the reference entries")
+    c = sub.add_parser("challenge",
+                       help="score compression-challenge entries on the hidden text, or the reference entries")
     actions = c.add_subparsers(dest="action", required=True)
     text_help = f"the text to score on, plain or .xz (default {labs / HIDDEN_TEXT}, the hidden text)"
     s = actions.add_parser("score", help="score entry folders (submission.py and artifacts/), each in the sandbox")
@@ -793,7 +794,8 @@ def _child(mode: str, folder: str) -> int:
         except Exception as err:
             frames = traceback.extract_tb(err.__traceback__)
             where = next((f"line {f.lineno}" for f in reversed(frames) if f.filename.endswith(SUBMISSION_FILE)), "")
-            error.write_text(f"{side} raised {type(err).__name__}{' at ' + where if where else ''}: {_one_line(str(err), 400)}")
+            at = f" at {where}" if where else ""
+            error.write_text(f"{side} raised {type(err).__name__}{at}: {_one_line(str(err), 400)}")
             return 1
         if not isinstance(out, (bytes, bytearray, memoryview)):
             error.write_text(f"{side} must return bytes, it returned {type(out).__name__}")

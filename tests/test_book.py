@@ -35,8 +35,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from PIL import Image
 
+from scalingzip.book.editions import translate_interface
 from scalingzip.classroom.assignments import find_leaks, notebook_text, parse_master, secret_lines
 
 import browser  # tests/browser.py: the book in Chromium
@@ -107,6 +109,21 @@ def test_the_chinese_edition_builds_from_the_english_execution(zh_book):
 
     missing = [page for page in toc_files(ROOT / "zh" / "_toc.yml") if not (html / f"{page}.html").is_file()]
     assert not missing, f"pages of zh/_toc.yml not built: {missing}"
+
+
+def test_the_chinese_pages_speak_chinese_around_the_text(zh_book):
+    """The themes' words that they write in English (the search field's placeholder, "Back to top",
+    the sidebar toggles, the folded blocks' hints) are Chinese on every page of the Chinese edition:
+    every word listed in ``edition_interface`` was put in its place, and none of the hints is left."""
+    html, _ = zh_book
+    words = yaml.safe_load((ROOT / "zh" / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]["edition_interface"]
+    left = []
+    for page in browser.book_pages(html):
+        text = (html / page).read_text(encoding="utf-8")
+        if translate_interface(text, words) != text or "Click to show" in text:
+            left.append(page)
+    assert not left, f"English interface words left on {len(left)} Chinese pages, e.g. {left[:5]}"
+    assert "搜索本书" in (html / "index.html").read_text(encoding="utf-8")
 
 
 def test_every_page_links_to_the_same_page_of_the_other_edition(book, zh_book):

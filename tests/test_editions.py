@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scalingzip.book.editions import code_without_prose, problems
+from scalingzip.book.editions import code_without_prose, problems, translate_interface
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH = ROOT / "zh"
@@ -87,3 +87,28 @@ def test_the_parity_check_sees_what_it_must():
     assert problems(en, variant(c1="x = f(2)  # one\nassert x, 'why'"), lab=True)  # but not the code
     assert problems(en, variant(c2="# BEGIN TEST"), lab=True)  # raw cells are otter's: identical
     assert code_without_prose("a = 'x'  # c\n") == code_without_prose("a = '乙'\n")
+
+
+def test_the_interface_words_are_translated_in_the_chrome_only():
+    """The themes' English words become the edition's where they are a whole attribute value or a whole
+    text node of the page's chrome; the article's prose and code keep theirs, even a code span that
+    happens to be one of the words."""
+    words = {"Back to top": "回到顶部", "Page": "本页", "Search this book...": "搜索本书……", "a \"b\"": "甲"}
+    page = ('<button title="Back to top">\n  Back to top\n</button><nav aria-label="Page">Page</nav>'
+            '<input placeholder="Search this book..."><i title="a &quot;b&quot;"></i>'
+            '<article class="bd-article"><p>Back to top of the page</p><code>Page</code>'
+            '<a class="headerlink" title="Page">#</a></article><footer>Page two</footer>')
+    assert translate_interface(page, words) == (
+        '<button title="回到顶部">\n  回到顶部\n</button><nav aria-label="本页">本页</nav>'
+        '<input placeholder="搜索本书……"><i title="甲"></i>'
+        '<article class="bd-article"><p>Back to top of the page</p><code>Page</code>'
+        '<a class="headerlink" title="本页">#</a></article><footer>Page two</footer>')
+    with pytest.raises(ValueError, match="edition_interface"):
+        translate_interface(page, {"Page": " "})
+
+
+def test_the_chinese_config_translates_the_interface_words_it_lists():
+    config = yaml.safe_load((ZH / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]
+    words = config["edition_interface"]
+    assert {"Search this book...", "Back to top", "Toggle primary sidebar", "Skip to main content"} <= set(words)
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in own) for own in words.values()), "each in Chinese"

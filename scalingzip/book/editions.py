@@ -16,12 +16,15 @@ match the English lab's once comments and string literals are set aside
 As a Sphinx extension (in both books' ``_config.yml``, with ``edition: en`` or ``zh``) it links
 every page to the same page of the other edition (the sidebar's ``other_edition``), points the
 Chinese build at the English build's execution cache (``$SCALINGZIP_EXECUTION_CACHE`` overrides
-it for both), and, once the Chinese build succeeds, copies its pages to the English build's
-``html/zh/``, so the published book is one folder with both editions.
+it for both), puts the edition's own words in the theme's place where the theme has none for its
+language (``edition_interface``: :func:`translate_interface`), and, once the Chinese build
+succeeds, copies its pages to the English build's ``html/zh/``, so the published book is one
+folder with both editions.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -31,7 +34,7 @@ import sys
 import tokenize
 from pathlib import Path
 
-__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "glue_names", "problems", "setup"]
+__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "glue_names", "problems", "setup", "translate_interface"]
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITION_ROOTS = {"en": Path("."), "zh": Path("zh")}  # relative to the repository's root
@@ -165,6 +168,57 @@ def _page_context(app, pagename: str, templatename: str, context: dict, doctree)
     context["other_edition"] = {"url": f"{root}{pagename}.html", "label": label, "lang": lang}
 
 
+_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt")
+
+
+def translate_interface(text: str, words: dict[str, str]) -> str:
+    """``text`` (a page, or a script that writes HTML) with the interface's English ``words`` in the
+    edition's language: each key replaced where it is a whole attribute value (a button's title, an
+    ``aria-label``, the search field's placeholder), or a whole text node (surrounding spaces aside)
+    outside the page's ``<article>``, and nowhere else, so the pages' own prose and code are never
+    touched.
+
+    The themes translate their words through gettext catalogues, but some are written into their
+    templates and scripts in English ("Toggle primary sidebar", "Back to top", "Toggle hidden
+    content"), and some catalogues have no Simplified Chinese; ``edition_interface`` in an
+    edition's ``_config.yml`` lists those words with the edition's own.
+
+    Raises:
+        ValueError: if a word or its translation is empty.
+    """
+    for english, own in words.items():
+        if not (isinstance(english, str) and isinstance(own, str) and english.strip() and own.strip()):
+            raise ValueError(f"edition_interface: {english!r}: {own!r} is not a word and its translation")
+    article = re.search(r"<article\b.*</article>", text, flags=re.S)
+    start, end = article.span() if article else (len(text), len(text))
+    chrome = [text[:start], text[end:]]
+    for english, own in words.items():
+        quoted = re.escape(html.escape(english, quote=False))
+        node = re.compile(rf"(>\s*){quoted}(\s*<)")
+        chrome = [node.sub(lambda m: m[1] + html.escape(own, quote=False) + m[2], part) for part in chrome]
+    text = chrome[0] + text[start:end] + chrome[1]
+    for english, own in words.items():
+        quoted = re.escape(html.escape(english, quote=True))
+        attribute = re.compile(rf'(\b(?:{"|".join(_ATTRIBUTES)})="){quoted}(")')
+        text = attribute.sub(lambda m: m[1] + html.escape(own, quote=True) + m[2], text)
+    return text
+
+
+def _translate_pages(app, exception) -> None:
+    """Every page of a successful HTML build, and every script under ``_static``, with the interface's
+    words of ``edition_interface`` (:func:`translate_interface`)."""
+    words = app.config.edition_interface
+    if exception is not None or not words or app.builder.name != "html":
+        return
+    out = Path(app.outdir)
+    for path in [*out.rglob("*.html"), *(out / "_static").rglob("*.js")]:
+        if path.is_file() and not path.is_symlink():
+            text = path.read_text(encoding="utf-8")
+            translated = translate_interface(text, words)
+            if translated != text:
+                path.write_text(translated, encoding="utf-8")
+
+
 def _publish(app, exception) -> None:
     """After a successful build of the Chinese edition, put its pages under the English one's ``zh/``,
     where the editions' links expect them."""
@@ -178,9 +232,11 @@ def _publish(app, exception) -> None:
 
 def setup(app):
     app.add_config_value("edition", "en", "env")
+    app.add_config_value("edition_interface", {}, "html", types=[dict])  # the theme's English words -> the edition's
     app.connect("config-inited", _config_inited, priority=100)
     app.connect("html-page-context", _page_context)
-    app.connect("build-finished", _publish)
+    app.connect("build-finished", _translate_pages, priority=400)
+    app.connect("build-finished", _publish, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -1,20 +1,21 @@
 """The labs as classroom assignments (otter-grader masters): their structure, the book's student
 view, and, for every lab, the release and the offline autograder on real submissions.
 
-The slow part (marked ``assignments``) releases every lab with ``otter assign`` and grades three
-notebooks with its autograder: the master (full marks), the untouched student notebook (zero on
-every question, with a message for every failed test) and a plausible wrong answer from
-``tests/wrong_answers/`` (it passes the public tests of its question and loses hidden points).
-It also installs the course's wheel, as Gradescope's autograder does, and runs the language-model
-lab's set-up from it. Grading a class (batches, regrades, the gradebook) is in
-``tests/test_classroom_grading.py``.
+The slow part (marked ``assignments``) releases every English lab with ``otter assign`` and grades
+three notebooks with its autograder: the master (full marks), the untouched student notebook (zero
+on every question, with a message for every failed test) and a plausible wrong answer from
+``tests/wrong_answers/`` (it passes the public tests of its question and loses hidden points); the
+compression challenge's class also holds an entry that cheats, and gets its leaderboard. It also
+installs the course's wheel, as Gradescope's autograder does, and runs the language-model lab's
+set-up from it. The Chinese labs, whose code is the English labs' (``tests/test_editions.py``), are
+released and their masters graded in ``tests/test_assignments_zh.py``. Grading a class (batches,
+regrades, the gradebook) is in ``tests/test_classroom_grading.py``.
 """
 
 import importlib.util
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -31,9 +32,10 @@ from scalingzip.classroom.grading import grade
 from scalingzip.classroom.release import GRADESCOPE_PYTHON, build_wheel, release
 
 ROOT = Path(__file__).resolve().parents[1]
-# Both editions' labs: the Chinese masters (zh/labs/) are graded by the same tests, with the same
-# plausible wrong answers (their code is the English labs', their messages Chinese).
-LABS = sorted((ROOT / "labs").glob("lab_*.ipynb")) + sorted((ROOT / "zh" / "labs").glob("lab_*.ipynb"))
+LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
+# Both editions' labs: the Chinese masters (zh/labs/) have the same questions, tests and plausible wrong
+# answers (their code is the English labs', their messages Chinese); tests/test_assignments_zh.py grades them.
+BOTH_EDITIONS = LABS + sorted((ROOT / "zh" / "labs").glob("lab_*.ipynb"))
 WRONG = ROOT / "tests" / "wrong_answers"
 
 
@@ -163,12 +165,12 @@ def test_solution_and_student_sources_of_line_markers():
 
 def test_every_lab_is_a_master_with_a_wrong_answer():
     assert len(LABS) >= 5
-    for path in LABS:
+    for path in BOTH_EDITIONS:
         assert is_master(read(path)), f"{path.name} is not an otter master"
         assert (WRONG / f"{path.stem}.py").is_file(), f"no plausible wrong answer for {path.name} in {WRONG}"
 
 
-@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
+@pytest.mark.parametrize("path", BOTH_EDITIONS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
 def test_every_question_has_points_public_and_hidden_tests(path):
     nb = read(path)
     questions = parse_master(nb)
@@ -190,7 +192,7 @@ def test_every_question_has_points_public_and_hidden_tests(path):
     assert "{exercise}" not in cells and "{solution}" not in cells, "written questions are manual questions, not exercises"
 
 
-@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
+@pytest.mark.parametrize("path", BOTH_EDITIONS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
 def test_student_view_of_every_lab_keeps_no_secret(path):
     nb = read(path)
     solution, hidden = secret_lines(nb)
@@ -231,22 +233,20 @@ def wheel(tmp_path_factory):
     return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
-@pytest.mark.assignments
-@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
-def test_release_and_autograder(path, tmp_path, wheel):
-    master = read(path)
+def check_student_copy(done, master) -> None:
+    """What otter's release of a lab gives students: no solution, model answer or hidden test; every
+    question's public check; the book's stubs; plain JupyterLab markdown; a notebook that finds
+    its own file whatever its name."""
     questions = {q.name: q for q in parse_master(master)}
-    graded_questions = {name: q for name, q in questions.items() if not q.manual}
-    done = release(path, tmp_path / "release", wheel=wheel)
-
     student = read(done.student)
     student_text = done.student.read_text(encoding="utf-8")
     found = find_leaks(notebook_text(student), master)
     assert not found, "the student notebook holds:\n" + "\n".join(found[:10])
     public_in_metadata = json.dumps(student.metadata.get("otter", {}).get("tests", {}))
     sources = [c.source.strip() for c in student.cells]
-    assert "HIDDEN" not in student_text and all(f'grader.check("{q}")' in sources for q in graded_questions)
-    assert public_in_metadata.count("hidden=False") >= len(graded_questions) and "hidden=True" not in public_in_metadata
+    graded = [name for name, q in questions.items() if not q.manual]
+    assert "HIDDEN" not in student_text and all(f'grader.check("{q}")' in sources for q in graded)
+    assert public_in_metadata.count("hidden=False") >= len(graded) and "hidden=True" not in public_in_metadata
     answers = [c.source for c in student.cells if "otter_answer_cell" in c.metadata.get("tags", [])]
     assert answers == [ANSWER_PLACEHOLDER if q.manual else student_source(master.cells[q.solution[0]].source)
                        for q in questions.values()], (
@@ -257,17 +257,48 @@ def test_release_and_autograder(path, tmp_path, wheel):
     assert not raw_myst, f"the student notebook shows raw MyST: {raw_myst[:5]}"
     assert "this_notebook(" in student.cells[0].source, "the checks find the notebook whatever its file name"
 
+
+def check_full_marks(full, master) -> None:
+    """The master, graded, earns every point of every autograded question, every test passing silently."""
+    graded = {q.name: q for q in parse_master(master) if not q.manual}
+    assert full.error is None and set(full.scores) == set(graded)
+    assert full.total == full.max_total > 0, f"the master scores {full.total}/{full.max_total}:\n{full.feedback}"
+    assert full.possible == {name: q.possible for name, q in graded.items()}
+    assert all(t.passed and not t.message for t in full.tests) and len({t.name for t in full.tests}) == len(full.tests)
+
+
+CHALLENGE = "lab_compression_challenge"
+
+
+@pytest.mark.assignments
+@pytest.mark.parametrize("path", LABS, ids=lambda p: str(p.relative_to(ROOT).with_suffix("")))
+def test_release_and_autograder(path, tmp_path, wheel):
+    """Each English lab released for Gradescope (the wheel inside) and graded: the master earns full
+    marks, the untouched student copy (saved again by a browser as "LAB (1).ipynb") zero with a
+    reason for every failed test, the plausible wrong answer passes its public test and loses hidden
+    points. The compression challenge's class also holds an entry that hides the text instead of
+    sending it, which must fail, and the class's leaderboard is made from the gradebook."""
+    master = read(path)
+    questions = {q.name: q for q in parse_master(master)}
+    graded_questions = {name: q for name, q in questions.items() if not q.manual}
+    done = release(path, tmp_path / "release", wheel=wheel)
+    check_student_copy(done, master)
+
     question, code = load_wrong(path.stem)
     assert question in graded_questions, f"tests/wrong_answers/{path.stem}.py names an unknown question {question!r}"
     wrong = wrong_submission(done.solution, question, code, tmp_path / "wrong.ipynb")
     renamed = tmp_path / f"{path.stem} (1).ipynb"  # the student copy as a browser saves it a second time
     renamed.write_bytes(done.student.read_bytes())
-    full, untouched, plausible = grade(done.autograder, [done.solution, renamed, wrong])
+    master_copy = tmp_path / "ada.ipynb"  # a student who hands in the reference solution
+    master_copy.write_bytes(done.solution.read_bytes())
+    class_ = [master_copy, renamed, wrong]
+    if path.stem == CHALLENGE:
+        cheat_source = (ROOT / "tests" / "challenge_entries" / "cheat.py").read_text(encoding="utf-8")
+        class_.append(wrong_submission(done.solution, "entry", f"SOURCE = {cheat_source!r}\nARTIFACTS = {{}}",
+                                       tmp_path / "mallory.ipynb"))
+    full, untouched, plausible, *cheats = grade(done.autograder, class_)
 
-    assert full.error is None and set(full.scores) == set(graded_questions)
-    assert full.total == full.max_total > 0, f"the master scores {full.total}/{full.max_total}:\n{full.feedback}"
-    assert full.possible == {name: q.possible for name, q in graded_questions.items()}
-    assert all(t.passed and not t.message for t in full.tests) and len({t.name for t in full.tests}) == len(full.tests)
+    check_full_marks(full, master)
 
     assert untouched.error is None and untouched.student == f"{path.stem} (1)"
     assert all(score == 0 for score in untouched.scores.values()), f"untouched student scores {untouched.scores}"
@@ -290,47 +321,33 @@ def test_release_and_autograder(path, tmp_path, wheel):
     )
     others = {name: score for name, score in plausible.scores.items() if name != question}
     assert all(score == plausible.possible[name] for name, score in others.items()), f"other questions lost points: {others}"
+    if path.stem == CHALLENGE:
+        check_the_challenges_class(full, cheats[0], master, tmp_path / "grades")
 
 
-@pytest.mark.assignments
-def test_the_challenge_fails_a_cheat_and_ranks_the_class(tmp_path):
-    """The compression challenge graded as a class: the master's entry is scored on the hidden text
-    and its score reaches the gradebook; an entry that hides the text on disk, in a global or in the
-    environment instead of sending it decodes nothing and scores zero on the entry; the leaderboard
-    ranks both beside the reference entries."""
+def check_the_challenges_class(ada, mallory, master, grades: Path) -> None:
+    """The compression challenge graded as a class: the master's entry is scored on the hidden text and
+    its score reaches the gradebook; an entry that hides the text on disk, in a global or in the
+    environment instead of sending it decodes nothing and scores zero on the entry, and keeps every
+    other question's points; the leaderboard ranks both beside the reference entries."""
     from scalingzip.classroom.challenge import Score
-    from scalingzip.classroom.grading import GradeResult
+    from scalingzip.classroom.gradebook import Gradebook, LabQuestion
     from scalingzip.classroom.leaderboard import write_board
-    from scalingzip.cli import grade_submissions
 
-    if os.environ.get("CI") is None and shutil.which("bwrap") is None:
-        pytest.skip("the challenge's grader needs bubblewrap (sudo apt-get install bubblewrap)")
-    lab = ROOT / "labs" / "lab_compression_challenge.ipynb"
-    done = release(lab, tmp_path / "release", gradescope=False)
-    cheat_source = (ROOT / "tests" / "challenge_entries" / "cheat.py").read_text(encoding="utf-8")
-    cheat = wrong_submission(done.solution, "entry", f"SOURCE = {cheat_source!r}\nARTIFACTS = {{}}",
-                             tmp_path / "mallory.ipynb")
-    honest = tmp_path / "ada.ipynb"
-    honest.write_bytes(done.solution.read_bytes())
-    grades = tmp_path / "grades"
-    grade_submissions("lab_compression_challenge", [honest, cheat], grades=grades, autograder=done.autograder,
-                      progress=False)
-    ada, mallory = (GradeResult.from_json(json.loads((grades / "results" / f"{s}.json").read_text(encoding="utf-8")))
-                    for s in ("ada", "mallory"))
     references = json.loads((ROOT / "results" / "challenge" / "references.json").read_text(encoding="utf-8"))
     mixing = next(Score.from_json(e) for e in references["entries"] if e["name"] == "course mixing")
-
-    assert ada.error is None and ada.total == ada.max_total, ada.feedback
     score = Score.from_json(ada.challenge)
     assert score.correct and score.text_bytes == mixing.text_bytes
     assert score.compressed_bytes == mixing.compressed_bytes  # the course's mixer, integer-exact on any machine
     assert score.total_bytes == score.artifact_bytes + mixing.compressed_bytes
 
-    assert mallory.scores["entry"] == 0, mallory.feedback
+    assert mallory.error is None and mallory.scores["entry"] == 0, mallory.feedback
     assert all(mallory.scores[q] == mallory.possible[q] for q in mallory.scores if q != "entry")
     cheated = Score.from_json(mallory.challenge)
     assert not cheated.correct and "nothing was left behind" in cheated.error, cheated.error
 
+    questions = [LabQuestion(q.name, q.possible, q.manual) for q in parse_master(master)]
+    Gradebook(grades, CHALLENGE, questions).record([ada, mallory])
     page = write_board(grades, references=ROOT / "results" / "challenge" / "references.json").read_text(encoding="utf-8")
     assert page.index("ada") < page.index("mallory")  # ranked first, the failed entry after
     assert "nothing was left behind" in page and "xz -9e" in page and "course mixing" in page

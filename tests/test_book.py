@@ -1,26 +1,18 @@
-"""The book builds from a clean directory, executing every notebook, with zero warnings, and the
-HTML it produces loads nothing from outside itself (MathJax included), so it reads offline.
+"""The English edition's build: zero warnings, every notebook executed once without an error, every
+page of the table of contents built, nothing loaded from outside the build (MathJax included), so
+it reads offline, and the browser's checks (``tests/book_checks.py``).
+
+The build is the README's first command's where that one is up to date, else one made by this run
+from a clean directory with warnings as errors (``tests/book_builds.py``): either way every
+notebook under ``chapters/`` and ``labs/`` was executed exactly once, by that build, in a fresh
+kernel, with a fresh execution cache (so a cached success can never hide a failing cell), and a
+test per notebook checks what nbval would, on the build's own executed copy. (``pytest --nbval-lax
+chapters/NAME.ipynb`` still checks one notebook while you work on it.)
 
 The labs are otter masters: the book shows each solution behind a toggle and never a hidden test,
-and the instructor's build (``SCALINGZIP_LAB_SOLUTIONS=none``) holds no solution at all; both are
-checked by searching every file of the build for the masters' solution and hidden-test lines.
-
-Then the build is read in a browser (Chromium, driven by Playwright; ``tests/browser.py``): every
-page served on the loopback interface loads with no console error, no failed request and no request
-elsewhere, its math typeset by the build's own MathJax, every image loaded, every solution hidden
-until clicked, every figure readable in dark mode, and the search finds a known term. The layout is
-read at a desktop's size and on a phone: code never runs past the content column, the sidebar keeps
-the book's title and the search field in view, the chapters' bookkeeping cells are folded, and on a
-phone the page is no wider than the screen, inline code breaks only at its spaces, the menu shows
-the title once and no keyboard hint shows. The search's snippets are prose: each page listed once,
-no TeX, no run of section numbers, no text of a folded solution. Screenshots are saved under
-``.artifacts/browser/``.
-
-This is the slow test, and the one place where the suite executes the chapters and labs: the build
-runs every notebook once, in a fresh build directory with a fresh execution cache (so a cached
-success can never hide a failing cell), and a test per notebook checks what nbval would, on the
-build's own executed copy. (``pytest --nbval-lax chapters/NAME.ipynb`` still checks one notebook
-while you work on it.)
+and the instructor's build (``SCALINGZIP_LAB_SOLUTIONS=none``, built here from the first build's
+execution cache) holds no solution at all; both are checked by searching every file of the build
+for the masters' solution and hidden-test lines.
 """
 
 import html as html_entities
@@ -28,119 +20,56 @@ import io
 import os
 import re
 import shutil
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from PIL import Image
 
-from scalingzip.book.editions import translate_interface
 from scalingzip.classroom.assignments import find_leaks, notebook_text, parse_master, secret_lines
 
 import browser  # tests/browser.py: the book in Chromium
+from book_builds import Build, both_editions, jupyter_book
+from book_checks import (  # noqa: F401 (the browser's checks, run here on this edition)
+    browser_audit,
+    test_bookkeeping_cells_are_folded_in_the_chapters,
+    test_chinese_text_renders_as_glyphs_in_both_glossaries,
+    test_code_never_runs_past_the_content_column,
+    test_every_image_loads,
+    test_every_page_loads_in_a_browser_without_errors,
+    test_figures_are_readable_in_dark_mode,
+    test_math_is_typeset_in_the_browser_by_the_books_mathjax,
+    test_pages_read_well_on_a_phone,
+    test_screenshots_are_saved,
+    test_search_finds_a_known_term,
+    test_search_snippets_are_prose,
+    test_sidebar_keeps_the_title_and_the_search_field_in_view,
+    test_solutions_are_hidden_until_clicked,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
-
 LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
 
 pytestmark = pytest.mark.book
 
 
-def build(out: Path, config: Path | None = None, **env_vars: str) -> tuple[Path, str]:
-    """Build the book into ``out`` with warnings as errors (and another ``_config.yml`` if given);
-    return its HTML folder and the log."""
-    env = {**os.environ, "PYTHONWARNINGS": "default", **env_vars}
-    extra = ["--config", str(config)] if config else []
-    proc = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(out), "--all", "-W", "--keep-going", *extra],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
-    log = proc.stdout + proc.stderr
-    (out / "build.log").write_text(log, encoding="utf-8")
-    if proc.returncode != 0:
-        tail = "\n".join(log.splitlines()[-60:])
-        pytest.fail(f"jupyter-book build failed (exit {proc.returncode}); full log in {out / 'build.log'}\n{tail}")
-    return out / "_build" / "html", log
+@pytest.fixture(scope="module")
+def english(tmp_path_factory, worker_id) -> Build:
+    """The English edition's build (tests/book_builds.py)."""
+    return both_editions(tmp_path_factory, worker_id)["en"]
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory) -> tuple[Path, str]:
-    """Build the book into a temporary directory; return its HTML folder and the build log."""
-    return build(tmp_path_factory.mktemp("book"))
+def book(english) -> tuple[Path, str]:
+    """The English build's HTML folder and its log."""
+    return english.html, english.log
 
 
 @pytest.fixture(scope="module")
-def zh_book(book) -> tuple[Path, str]:
-    """The Chinese edition, built after the English one as the README does: its chapters' outputs
-    come from the English build's execution cache, and its pages are published in the English
-    build's ``zh/``. Returns that folder and the build log."""
-    html, _ = book
-    out = html.parent.parent
-    env = {**os.environ, "PYTHONWARNINGS": "default", "SCALINGZIP_BOOK_OUTPUT": str(out)}
-    proc = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(ROOT / "zh"), "--path-output", str(out / "zh"), "--all", "-W", "--keep-going"],
-        capture_output=True, text=True, env=env, timeout=900)
-    log = proc.stdout + proc.stderr
-    (out / "build-zh.log").write_text(log, encoding="utf-8")
-    if proc.returncode != 0:
-        tail = "\n".join(log.splitlines()[-60:])
-        pytest.fail(f"the Chinese edition's build failed (exit {proc.returncode}); log in {out / 'build-zh.log'}\n{tail}")
-    return html / "zh", log
-
-
-def test_the_chinese_edition_builds_from_the_english_execution(zh_book):
-    """Zero warnings, every page of zh/_toc.yml built, and no chapter executed again: every chapter's
-    code cells are the English ones, so their outputs (every glued number, every figure) come from
-    the English build's cache."""
-    html, log = zh_book
-    assert "WARNING" not in log, "\n".join(line for line in log.splitlines() if "WARNING" in line)[:3000]
-    for nb in sorted((ROOT / "zh" / "chapters").glob("*.ipynb")):
-        assert f"zh/chapters/{nb.name}: Using cached notebook" in log, f"{nb.name}: not taken from the English cache"
-        assert f"zh/chapters/{nb.name}: Executed" not in log, f"{nb.name}: executed again"
-    from test_editions import toc_files
-
-    missing = [page for page in toc_files(ROOT / "zh" / "_toc.yml") if not (html / f"{page}.html").is_file()]
-    assert not missing, f"pages of zh/_toc.yml not built: {missing}"
-
-
-def test_the_chinese_pages_speak_chinese_around_the_text(zh_book):
-    """The themes' words that they write in English (the search field's placeholder, "Back to top",
-    the sidebar toggles, the folded blocks' hints) are Chinese on every page of the Chinese edition:
-    every word listed in ``edition_interface`` was put in its place, and none of the hints is left."""
-    html, _ = zh_book
-    words = yaml.safe_load((ROOT / "zh" / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]["edition_interface"]
-    left = []
-    for page in browser.book_pages(html):
-        text = (html / page).read_text(encoding="utf-8")
-        if translate_interface(text, words) != text or "Click to show" in text:
-            left.append(page)
-    assert not left, f"English interface words left on {len(left)} Chinese pages, e.g. {left[:5]}"
-    assert "搜索本书" in (html / "index.html").read_text(encoding="utf-8")
-
-
-def test_every_page_links_to_the_same_page_of_the_other_edition(book, zh_book):
-    """Each page's sidebar links to the same page in the other edition, and that page exists: the
-    Chinese edition sits in the English build's zh/, as it is published."""
-    english, chinese = book[0], zh_book[0]
-    checked = 0
-    for root, other in ((english, chinese), (chinese, english)):
-        for name in browser.book_pages(root):
-            if browser.redirect_of(root / name):
-                continue
-            found = re.search(r'<a class="edition-switch" href="([^"]+)"', (root / name).read_text(encoding="utf-8"))
-            assert found, f"{root.name}/{name}: no link to the other edition"
-            target = ((root / name).parent / found.group(1)).resolve()
-            assert target == (other / name).resolve() and target.is_file(), f"{name}: the link leads to {target}"
-            checked += 1
-    assert checked > 40
+def edition(book) -> tuple[str, Path]:
+    """The edition the browser's checks read (tests/book_checks.py)."""
+    return "en", book[0]
 
 
 PUBLISHED_AT = "https://github.com/example-org/scaling-laws-as-compression"
@@ -158,7 +87,8 @@ def book_without_solutions(book, tmp_path_factory) -> tuple[Path, str]:
     published, n = re.subn(r'^(  url: )""', rf'\1"{PUBLISHED_AT}"', config, count=1, flags=re.M)
     assert n == 1, "_config.yml has no empty `repository: url:` line to set"
     (out / "_config.yml").write_text(published, encoding="utf-8")
-    return build(out, out / "_config.yml", SCALINGZIP_LAB_SOLUTIONS="none")
+    log = jupyter_book(ROOT, out, "--config", str(out / "_config.yml"), SCALINGZIP_LAB_SOLUTIONS="none")
+    return out / "_build" / "html", log
 
 
 def text_of(path: Path) -> str:
@@ -193,7 +123,6 @@ def leaks_in_build(html: Path, kinds: tuple[str, ...]) -> list[str]:
             text = path.read_text(encoding="utf-8", errors="replace")
             found += [f"{path.relative_to(html)}: hidden test {name}" for name in sorted(hidden_names) if name in text]
     return found
-
 
 NOTEBOOKS = sorted(p.relative_to(ROOT) for folder in ("chapters", "labs") for p in (ROOT / folder).glob("*.ipynb"))
 
@@ -249,11 +178,10 @@ def build_warnings(log: str) -> list[str]:
     return [line for i, line in enumerate(lines) if ("WARNING" in line or "ERROR" in line) and i not in benign]
 
 
-def test_book_builds_with_zero_warnings(book):
-    _, log = book
-    warnings = build_warnings(log)
-    assert not warnings, "the build printed warnings:\n" + "\n".join(warnings)
-    assert "build succeeded" in log
+def test_book_builds_with_zero_warnings(english):
+    warnings = build_warnings(english.log)
+    assert not warnings and english.warnings == 0, (
+        f"the build ({english.origin}) logged {english.warnings} warnings:\n" + "\n".join(warnings))
 
 
 def test_every_page_of_the_toc_is_built(book):
@@ -263,7 +191,6 @@ def test_every_page_of_the_toc_is_built(book):
     assert files
     for name in files:
         assert (html / f"{name}.html").is_file(), f"{name} is in _toc.yml but was not built"
-
 
 class _ResourceCollector(HTMLParser):
     """Collects every URL a page would fetch as it loads (scripts, styles, images, frames)."""
@@ -390,159 +317,6 @@ def test_launch_buttons_follow_the_repository_setting(book, book_without_solutio
     for lab in LABS:
         assert not launch_links(published_html / "labs" / f"{lab.stem}.html"), f"{lab.stem} has launch buttons"
 
-
-# --- In a browser ------------------------------------------------------------------------------
-# Every page of the build, served on the loopback interface, read once in Chromium driven by
-# Playwright (tests/browser.py, which runs on its own too: `python tests/browser.py _build/html`).
-# Screenshots go to .artifacts/browser/: light/ a screenshot of each page, dark/ each figure as
-# shown in dark mode.
-
-ARTIFACTS = ROOT / ".artifacts" / "browser"
-# Per edition: a term to search for, the chapter that defines it, more terms, and how the glossary is called.
-EDITIONS = {
-    "en": dict(term="entropy", page="chapters/02_lossless_compression.html", terms=browser.SEARCH_TERMS,
-               glossary="glossary"),
-    "zh": dict(term="剪枝", page="chapters/07_pruning.html", terms=("霍夫曼", "Chinchilla", "术语表", "参考答案"),
-               glossary="术语表"),
-}
-
-
-@pytest.fixture(scope="module", params=sorted(EDITIONS))
-def edition(request, book) -> tuple[str, Path]:
-    """Each edition's HTML folder: the English build, and the Chinese one published in its zh/."""
-    if request.param == "en":
-        return "en", book[0]
-    return "zh", request.getfixturevalue("zh_book")[0]
-
-
-@pytest.fixture(scope="module")
-def browser_audit(edition) -> browser.BookAudit:
-    """What every page of the build did in the browser (:func:`browser.audit_book`). With no
-    Chromium the browser tests are skipped, the reason and the install command in the run's summary;
-    under CI (the environment variable ``CI`` set, as ``.ci/run`` and CI services do), where a
-    Chromium is installed first, a missing one is a failure."""
-    name, html = edition
-    try:
-        return browser.audit_book(html, ARTIFACTS / name, search_term=EDITIONS[name]["term"],
-                                  search_terms=EDITIONS[name]["terms"])
-    except browser.NoBrowserError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {error}", pytrace=False)
-        pytest.skip(f"browser tests not run: {error}")
-
-
-def _listed(problems: list[str], limit: int = 40) -> str:
-    more = f"\n... and {len(problems) - limit} more" if len(problems) > limit else ""
-    return "\n".join(problems[:limit]) + more
-
-
-def test_every_page_loads_in_a_browser_without_errors(edition, browser_audit):
-    """No console error, no uncaught exception, no failed request (the server's error answers
-    included) and no request to any host but the loopback one, on any page of the build."""
-    _, html = edition
-    assert set(browser_audit.pages) == set(browser.book_pages(html))
-    assert len(browser_audit.pages) >= 3
-    problems = browser_audit.load_problems()
-    assert not problems, "pages with errors in the browser:\n" + _listed(problems)
-
-
-def test_math_is_typeset_in_the_browser_by_the_books_mathjax(browser_audit):
-    with_math = [r for r in browser_audit.pages.values() if r.math_elements]
-    assert with_math, "no page with math: the check would check nothing"
-    problems = browser_audit.math_problems()
-    assert not problems, "math not typeset by the build's MathJax:\n" + _listed(problems)
-    for report in with_math:
-        assert report.mathjax_containers >= report.math_elements, report.name
-
-
-def test_every_image_loads(browser_audit):
-    assert sum(r.images for r in browser_audit.pages.values()) > 0, "no image in the whole book"
-    problems = browser_audit.image_problems()
-    assert not problems, "images that did not load:\n" + _listed(problems)
-
-
-def test_solutions_are_hidden_until_clicked(browser_audit):
-    """Chapter exercises' solutions (sphinx-exercise) and the labs' reference solutions are folded
-    away: hidden until their toggle is clicked, shown after. Every lab has some."""
-    problems = browser_audit.solution_problems()
-    for lab in LABS:
-        name = f"labs/{lab.stem}.html"
-        if browser_audit.pages[name].solutions == 0:
-            problems.append(f"{name}: no solution toggle found")
-    assert sum(r.solutions for r in browser_audit.pages.values()) > 0
-    assert not problems, "solutions not hidden behind a working toggle:\n" + _listed(problems)
-
-
-def test_search_finds_a_known_term(edition, browser_audit):
-    """The book's search page, searching for a term the course defines, lists chapters (the one
-    that defines it among them, while it exists), and only pages of the build. In the Chinese
-    edition the term is Chinese, found through jieba's word splitting of the index."""
-    name, html = edition
-    SEARCH_TERM, SEARCH_PAGE = EDITIONS[name]["term"], EDITIONS[name]["page"]
-    assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
-    pages = {link.split("#")[0] for link in browser_audit.search_links}
-    assert any(p.startswith("chapters/") for p in pages), f"searching {SEARCH_TERM!r} found no chapter: {sorted(pages)}"
-    if (html / SEARCH_PAGE).is_file():
-        assert SEARCH_PAGE in pages, f"searching {SEARCH_TERM!r} did not find {SEARCH_PAGE}; found {sorted(pages)}"
-    assert all((html / p).is_file() for p in pages), f"search results that are not pages: {sorted(pages)}"
-
-
-def test_code_never_runs_past_the_content_column(browser_audit):
-    """Every code block (a code cell's input or output) fits the content column at a desktop's size
-    and on a phone: it wraps its long lines. The labs' public tests were the longest."""
-    assert sum(r.code_blocks for r in browser_audit.pages.values()) > 0, "no code block in the whole book"
-    for lab in LABS:
-        assert browser_audit.pages[f"labs/{lab.stem}.html"].code_blocks > 0, f"{lab.stem}: no code block found"
-    problems = browser_audit.code_problems()
-    assert not problems, "code wider than the content column:\n" + _listed(problems)
-
-
-def test_sidebar_keeps_the_title_and_the_search_field_in_view(browser_audit):
-    """With the sidebar's table of contents opened out and scrolled to its end, the book's title and
-    the search field are still on the screen, uncovered, and the title shows once."""
-    assert max(r.sidebar_scrolled for r in browser_audit.pages.values()) > 100, (
-        "the sidebar never scrolled in its check: the check would check nothing")
-    problems = browser_audit.sidebar_problems()
-    assert not problems, "the sidebar loses its title or search field:\n" + _listed(problems)
-
-
-def test_bookkeeping_cells_are_folded_in_the_chapters(browser_audit):
-    """Every hide-input cell (tests/test_chapter_cells.py says which chapter cells must be) shows a
-    toggle, not its code; every chapter has some."""
-    for nb in sorted((ROOT / "chapters").glob("*.ipynb")):
-        assert browser_audit.pages[f"chapters/{nb.stem}.html"].folded_cells > 0, f"{nb.stem}: no folded cell"
-    problems = browser_audit.folding_problems()
-    assert not problems, "cells whose code should be folded:\n" + _listed(problems)
-
-
-def test_pages_read_well_on_a_phone(browser_audit):
-    """On a phone (390 x 844, touch, a mobile browser): no page wider than the screen, no inline
-    code split inside a token, the menu showing the book's title once, no "Ctrl + K" hint."""
-    visited = [r for r in browser_audit.pages.values() if not r.redirect]
-    assert visited and all(r.phone_width > 0 for r in visited), "pages not visited on the phone"
-    assert sum(r.inline_code for r in visited) > 0, "no inline code checked on the phone"
-    problems = browser_audit.phone_problems()
-    assert not problems, "pages that read badly on a phone:\n" + _listed(problems)
-
-
-def test_search_snippets_are_prose(edition, browser_audit):
-    """Searching for the course's terms, for "glossary", for the labs' "model answer" and for a word
-    that only a lab's reference solution holds: each page is listed once, and the titles and
-    snippets are prose, with no TeX source, no run of section numbers and nothing quoted from a
-    folded solution; the solutions are not indexed, so the last word leads to none of them."""
-    assert browser_audit.solution_word, "no word found that only the labs' solutions hold"
-    searched = set(browser_audit.searches)
-    name, _ = edition
-    assert {EDITIONS[name]["term"], *EDITIONS[name]["terms"], browser_audit.solution_word} <= searched
-    assert not browser_audit.search_problems, "the search page had errors:\n" + _listed(browser_audit.search_problems)
-    glossary = [r.page for r in browser_audit.searches[EDITIONS[name]["glossary"]]]
-    assert "appendices/glossary.html" in glossary, f"searching for the glossary did not find it: {glossary}"
-    snippets = [r.snippet for results in browser_audit.searches.values() for r in results if r.snippet]
-    assert len(snippets) > 10, "hardly any snippet to check"
-    problems = browser_audit.snippet_problems()
-    assert not problems, "search results that are not prose:\n" + _listed(problems)
-
-
 def test_the_snippet_checks_catch_what_they_look_for():
     """browser.snippet_problems on made-up results: each defect it looks for is caught."""
     lab = browser.PageReport("labs/lab.html", solution_text="the reference solution calls secret_helper_name and returns the sum of all codes",
@@ -563,32 +337,6 @@ def test_the_snippet_checks_catch_what_they_look_for():
     assert any("only its folded solutions hold" in p for p in problems)
     assert not [p for p in problems if "'fine'" in p]
     assert browser.solution_only_word({"labs/lab.html": lab}) == "secret_helper_name"
-
-
-def test_figures_are_readable_in_dark_mode(browser_audit):
-    """In dark mode every figure keeps its own light background and a contrast of at least 4.5
-    between that background and its labels (browser.figure_readability)."""
-    assert sum(r.figures for r in browser_audit.pages.values()) > 0, "no figure checked in dark mode"
-    problems = browser_audit.dark_mode_problems()
-    assert not problems, "figures hard to read in dark mode:\n" + _listed(problems)
-
-
-def test_screenshots_are_saved(edition, browser_audit):
-    shots = [Path(r.screenshot) for r in browser_audit.pages.values() if not r.redirect]
-    assert shots and all(p.is_file() and p.stat().st_size > 0 for p in shots)
-    dark = ARTIFACTS / edition[0] / "dark"
-    assert len(list(dark.glob("*.png"))) == sum(r.figures for r in browser_audit.pages.values())
-
-
-def test_chinese_text_renders_as_glyphs_in_both_glossaries(edition, browser_audit):
-    """The glossaries of both editions show Chinese terms: drawn in the page's fonts, three Chinese
-    characters are three different glyphs, not the same empty box (a CJK font is installed by the
-    project's set-up: .ci/run installs Debian's fonts-noto-cjk)."""
-    _, html = edition
-    assert "熵" in (html / "appendices" / "glossary.html").read_text(encoding="utf-8")
-    assert browser.cjk_glyphs_differ(html, "appendices/glossary.html"), (
-        "Chinese characters render as boxes: install a CJK font (sudo apt-get install fonts-noto-cjk)")
-
 
 def _figure_png(transparent: bool) -> bytes:
     """A small matplotlib figure (black labels and lines), white or transparent."""

@@ -85,6 +85,10 @@ def test_the_parity_check_sees_what_it_must():
     assert problems(en, variant(c1="x = f(1)  # 一\nassert x, '为什么'"), lab=False)  # chapters: identical code
     assert problems(en, variant(c1="x = f(1)  # 一\nassert x, '为什么'"), lab=True) == []  # labs: prose may differ
     assert problems(en, variant(c1="x = f(2)  # one\nassert x, 'why'"), lab=True)  # but not the code
+    # a failing test's message is evaluated when it fails: the same values, whatever the words
+    en["cells"][1]["source"] = "x = f(1)\nassert x, f'{x!r} is not {y:.2f}'"
+    assert problems(en, variant(c1="x = f(1)\nassert x, f'{x!r} 不是 {y:,.3f}'"), lab=True) == []
+    assert problems(en, variant(c1="x = f(1)\nassert x, f'{x!r} 不是 {z:.2f}'"), lab=True)
     assert problems(en, variant(c2="# BEGIN TEST"), lab=True)  # raw cells are otter's: identical
     assert code_without_prose("a = 'x'  # c\n") == code_without_prose("a = '乙'\n")
 

@@ -24,6 +24,7 @@ folder with both editions.
 
 from __future__ import annotations
 
+import ast
 import html
 import io
 import json
@@ -34,7 +35,8 @@ import sys
 import tokenize
 from pathlib import Path
 
-__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "glue_names", "problems", "setup", "translate_interface"]
+__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "fstring_expressions", "glue_names", "problems", "setup",
+           "translate_interface"]
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITION_ROOTS = {"en": Path("."), "zh": Path("zh")}  # relative to the repository's root
@@ -82,6 +84,22 @@ def code_without_prose(source: str) -> str:
     return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
 
 
+def fstring_expressions(source: str) -> list[str]:
+    """The expressions that the f-strings of Python ``source`` evaluate, sorted (``f"{n:,} bytes of {name!r}"``
+    gives ``n`` and ``name``). A lab's messages are f-strings evaluated only when a test fails, so the
+    editions' messages must compute the same things, whatever their words. Source that does not
+    parse (an IPython magic) has none."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FormattedValue):
+            found.append(ast.unparse(node.value))
+    return sorted(found)
+
+
 def _myst(text: str) -> list[str]:
     """The roles (with their targets), directives and labels of a markdown text, sorted."""
     items = []
@@ -119,6 +137,9 @@ def problems(en_nb: dict, zh_nb: dict, *, lab: bool) -> list[str]:
                 (_source(en) == _source(zh))
             if not same:
                 found.append(f"{where}: its code differs" + (" (beyond comments and strings)" if lab else ""))
+            elif lab and fstring_expressions(_source(en)) != fstring_expressions(_source(zh)):
+                found.append(f"{where}: its f-strings compute other values (English: {fstring_expressions(_source(en))[:6]}, "
+                             f"this: {fstring_expressions(_source(zh))[:6]}); a message may change its words, not its values")
         elif en["cell_type"] == "raw" and _source(en) != _source(zh):
             found.append(f"{where}: a raw cell (otter's delimiters and settings) must be identical")
         elif en["cell_type"] == "markdown":

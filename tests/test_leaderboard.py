@@ -192,6 +192,26 @@ def test_an_empty_board_says_so():
     assert "No entry yet." in page and "<table" not in page
 
 
+def test_the_chinese_board_has_the_same_rows_in_its_own_words():
+    """The Chinese edition's board (``language="zh"``): the same ranking and numbers, its headings,
+    tags, sentences and ``lang`` Chinese, not a word of the English board's own left."""
+    entries = [score("alice", compressed=3_000), score("xz -9", compressed=2_000, reference=True),
+               score("bob", compressed=1_000), score("zed", compressed=None, error="over the time limit")]
+    english, chinese = board_html(entries), board_html(entries, title="压缩挑战", language="zh")
+    assert [(cls, cells[1:]) for cls, cells in rows(chinese)] == [(cls, cells[1:]) for cls, cells in rows(english)]
+    assert [cells[0] for _, cells in rows(chinese)] == ["1", "参考", "2", "\N{EM DASH}"]
+    assert '<html lang="zh-Hans">' in chinese and "<h1>压缩挑战</h1>" in chinese
+    assert "名次" in chinese and "每字节比特数" in chinese and "失败：不参与排名" in chinese
+    assert "2名学生参与排名，1名失败，1个参考作品" in chinese
+    own_words = [w for key, w in leaderboard.WORDS["en"].items() if key not in ("lang", "students", "references")]
+    english_words = [w for w in own_words if isinstance(w, str)] + list(leaderboard.WORDS["en"]["columns"])
+    shown = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", chinese, flags=re.S))  # the page's text
+    assert not [w for w in english_words if w.split(":")[0].split(" {")[0] in shown]
+    assert "还没有参赛作品。" in board_html([], language="zh")
+    with pytest.raises(ValueError, match="language must be one of"):
+        board_html(entries, language="fr")
+
+
 # --- The gradebook's folder -------------------------------------------------------------------
 
 
@@ -311,6 +331,8 @@ def test_command_line(tmp_path):
     report = leaderboard.run(args)
     assert report.startswith(f"wrote {folder / 'leaderboard.html'}: 1 of 2 students ranked (1 failed), 1 reference")
     assert "s1" not in (folder / "leaderboard.html").read_text(encoding="utf-8")
+    leaderboard.run(parser.parse_args(["leaderboard", str(folder), "--language", "zh", "--out", str(tmp_path / "zh.html")]))
+    assert '<html lang="zh-Hans">' in (tmp_path / "zh.html").read_text(encoding="utf-8")
     with pytest.raises(CommandError, match="no such gradebook folder; grade the challenge lab first"):
         leaderboard.run(parser.parse_args(["leaderboard", str(tmp_path / "nowhere")]))
 

@@ -58,7 +58,8 @@ from pathlib import Path
 from scalingzip.classroom.challenge import Score
 from scalingzip.classroom.grading import GradeResult
 
-__all__ = ["PALETTE", "add_command", "anonymous_id", "board_html", "board_iframe", "load_entries", "run", "write_board"]
+__all__ = ["PALETTE", "WORDS", "add_command", "anonymous_id", "board_html", "board_iframe", "load_entries", "run",
+           "write_board"]
 
 CHALLENGE_LAB = "lab_compression_challenge"
 BOARD_NAME = "leaderboard.html"  # the page's default name, in the gradebook's folder
@@ -78,8 +79,29 @@ TEXT_ON_BACKGROUND = (  # (text, background): every pair the stylesheet below dr
     ("muted", "ref-bg"), ("tag-fg", "tag-bg"), ("error", "bg"),
 )
 _NONE = '<span class="none">&#8212;</span>'  # an em dash, for a number there is none of
-_NUMBER_COLUMNS = ("Total bytes", "Bits per byte", "Artifact bytes", "Compressed bytes", "Compress s",
-                   "Decompress s")
+# The board's own words, by language (the book's editions): headings, tags and sentences. Every value is
+# plain text, escaped where it is drawn; ``{n}`` and the like are filled in with numbers.
+WORDS = {
+    "en": dict(
+        lang="en", rank="Rank", entry="Entry",
+        columns=("Total bytes", "Bits per byte", "Artifact bytes", "Compressed bytes", "Compress s", "Decompress s"),
+        reference="reference", failed_section="Failed: not ranked", no_entry="No entry yet.",
+        no_output="no compressed output", ranking="the ranking",
+        summary="Ranked by total bytes: the decoder's artifact (its source and every file it reads) plus the "
+                "compressed hidden text; fewer is better.",
+        bits_per_byte=" Bits per byte = 8 \u00d7 total / {bytes}, the hidden text's length in bytes.",
+        counts="{students} ranked, {failed} failed, {references} (tagged, not ranked).",
+        students=("student", "students"), references=("reference entry", "reference entries")),
+    "zh": dict(
+        lang="zh-Hans", rank="名次", entry="参赛作品",
+        columns=("总字节数", "每字节比特数", "制品字节数", "压缩后字节数", "压缩秒数", "解压秒数"),
+        reference="参考", failed_section="失败：不参与排名", no_entry="还没有参赛作品。",
+        no_output="没有压缩输出", ranking="排名",
+        summary="按总字节数排名：解码器的制品（它的源代码和它读取的每个文件）加上压缩后的隐藏文本；越少越好。",
+        bits_per_byte="每字节比特数 = 8 \u00d7 总字节数 / {bytes}（隐藏文本的字节数）。",
+        counts="{students}名学生参与排名，{failed}名失败，{references}个参考作品（有标记，不参与排名）。",
+        students=("", ""), references=("", "")),
+}
 
 _STYLE = """
 :root { color-scheme: light dark; %(light)s }
@@ -188,7 +210,7 @@ def _seconds(s: float | None) -> str:
 
 
 def board_html(entries: Sequence[Score], *, title: str = "Compression challenge", anonymise: bool = False,
-               caption: str = "", key: str = "") -> str:
+               caption: str = "", key: str = "", language: str = "en") -> str:
     """The leaderboard of ``entries``: a complete HTML5 page, self-contained (inline CSS, no script, no URL).
 
     Entries that scored are ranked by total bytes (artifact plus compressed), fewest first; ties go
@@ -196,13 +218,18 @@ def board_html(entries: Sequence[Score], *, title: str = "Compression challenge"
     reference entries sit in the same order, tagged and unnumbered. Entries that failed follow,
     unranked, with their error. Every string from an entry (name, error), ``title`` and ``caption``
     are escaped. With ``anonymise``, a student's name is shown as :func:`anonymous_id` of it under
-    ``key`` (references keep their labels).
+    ``key`` (references keep their labels). The board's own words are in ``language``, a key of
+    :data:`WORDS` (``"en"`` or ``"zh"``, the book's editions).
 
     Raises:
         ValueError: if an entry is not a well-formed :class:`~scalingzip.classroom.challenge.Score`
             (the message names it and the field), or if the entries that scored were scored on
-            texts of different lengths (a board compares entries on one hidden text).
+            texts of different lengths (a board compares entries on one hidden text), or if
+            ``language`` is not a key of :data:`WORDS`.
     """
+    if language not in WORDS:
+        raise ValueError(f"language must be one of {sorted(WORDS)}, got {language!r}")
+    words = WORDS[language]
     entries = [_checked(e, f"entry {i} ({getattr(e, 'name', '?')!r})") for i, e in enumerate(entries)]
     lengths: dict[int, list[str]] = {}
     for e in entries:
@@ -221,9 +248,10 @@ def board_html(entries: Sequence[Score], *, title: str = "Compression challenge"
     ranked = sorted((e for e in entries if e.correct), key=lambda e: (e.total_bytes, e.artifact_bytes, shown[id(e)]))
     failed = sorted((e for e in entries if not e.correct), key=lambda e: (e.reference, shown[id(e)]))
     rows, rank = [], 0
+    tag = f'<span class="tag">{esc(words["reference"])}</span>'
     for e in ranked:
         if e.reference:
-            cls, rank_cell = "reference", '<span class="tag">reference</span>'
+            cls, rank_cell = "reference", tag
         else:
             rank += 1
             cls, rank_cell = "student", str(rank)
@@ -233,8 +261,8 @@ def board_html(entries: Sequence[Score], *, title: str = "Compression challenge"
                     + "".join(f'<td class="num">{n}</td>' for n in numbers) + "</tr>")
     failed_rows = []
     for e in failed:
-        rank_cell = '<span class="tag">reference</span>' if e.reference else _NONE
-        message = e.error if e.error is not None else "no compressed output"
+        rank_cell = tag if e.reference else _NONE
+        message = e.error if e.error is not None else words["no_output"]
         cls = "failed reference" if e.reference else "failed"
         failed_rows.append(f'<tr class="{cls}"><td class="rank">{rank_cell}</td>'
                            f'<th scope="row">{esc(shown[id(e)])}</th>'
@@ -244,29 +272,32 @@ def board_html(entries: Sequence[Score], *, title: str = "Compression challenge"
     students_failed = sum(not e.reference for e in failed)
     references = sum(e.reference for e in entries)
     text_bytes = next(iter(lengths), None)
-    summary = ("Ranked by total bytes: the decoder's artifact (its source and every file it reads) plus the "
-               "compressed hidden text; fewer is better."
-               + (f" Bits per byte = 8 &#215; total / {_count(text_bytes)}, the hidden text's length in bytes."
-                  if text_bytes is not None else ""))
-    counts = (f"{students} {'student' if students == 1 else 'students'} ranked, {students_failed} failed, "
-              f"{references} reference {'entry' if references == 1 else 'entries'} (tagged, not ranked).")
-    head = "".join([f'<th scope="col">{label}</th>' for label in ("Rank", "Entry")]
-                   + [f'<th scope="col" class="num">{label}</th>' for label in _NUMBER_COLUMNS])
+
+    def counted(n: int, nouns: tuple[str, str]) -> str:
+        noun = nouns[n != 1]
+        return f"{n} {noun}" if noun else str(n)
+
+    summary = esc(words["summary"] + (words["bits_per_byte"].format(bytes=_count(text_bytes))
+                                      if text_bytes is not None else ""))
+    counts = esc(words["counts"].format(students=counted(students, words["students"]), failed=students_failed,
+                                        references=counted(references, words["references"])))
+    head = "".join([f'<th scope="col">{esc(label)}</th>' for label in (words["rank"], words["entry"])]
+                   + [f'<th scope="col" class="num">{esc(label)}</th>' for label in words["columns"]])
     if entries:
-        body = [f'<div class="board" role="region" aria-label="{esc(title)}: the ranking" tabindex="0">',
+        body = [f'<div class="board" role="region" aria-label="{esc(title)}: {esc(words["ranking"])}" tabindex="0">',
                 f"<table>\n<thead><tr>{head}</tr></thead>",
                 "<tbody>", *rows, "</tbody>"]
         if failed_rows:
             body += ['<tbody class="failed">',
-                     '<tr class="section"><th scope="rowgroup" colspan="8">Failed: not ranked</th></tr>',
+                     f'<tr class="section"><th scope="rowgroup" colspan="8">{esc(words["failed_section"])}</th></tr>',
                      *failed_rows, "</tbody>"]
         body += ["</table>", "</div>"]
     else:
-        body = ['<p class="summary">No entry yet.</p>']
+        body = [f'<p class="summary">{esc(words["no_entry"])}</p>']
     style = _STYLE % {"light": _css_variables(PALETTE["light"]), "dark": _css_variables(PALETTE["dark"])}
     return "\n".join([
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{words["lang"]}">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -400,23 +431,24 @@ def _caption(text: dict) -> str:
 
 
 def write_board(grades_dir: str | os.PathLike, out: str | os.PathLike | None = None, *,
-                references: str | os.PathLike | None = None, anonymise: bool = False) -> Path:
+                references: str | os.PathLike | None = None, anonymise: bool = False, language: str = "en") -> Path:
     """Write the leaderboard of a gradebook folder (:func:`load_entries`, :func:`board_html`) to
     ``out`` (default ``grades_dir/leaderboard.html``), atomically, and return its path.
 
     Anonymised ids are keyed by the gradebook's ``.leaderboard-key`` (made on first use): the same
     student has the same id on every board of this gradebook. The page is written to a temporary
-    file beside ``out`` and moved into place, so a reader never sees half of it.
+    file beside ``out`` and moved into place, so a reader never sees half of it. The board's own words
+    are in ``language`` (:data:`WORDS`).
 
     Raises:
         FileNotFoundError: as :func:`load_entries`, or if ``out``'s folder does not exist.
         ValueError: as :func:`load_entries` and :func:`board_html`, if no result holds a challenge
             score, or if ``out`` is a folder.
     """
-    return _write_board(grades_dir, out, references=references, anonymise=anonymise)[0]
+    return _write_board(grades_dir, out, references=references, anonymise=anonymise, language=language)[0]
 
 
-def _write_board(grades_dir, out, *, references, anonymise) -> tuple[Path, list[Score]]:
+def _write_board(grades_dir, out, *, references, anonymise, language="en") -> tuple[Path, list[Score]]:
     """:func:`write_board`'s work; returns the page's path and the entries it shows."""
     folder = Path(grades_dir)
     entries = load_entries(folder)
@@ -435,7 +467,10 @@ def _write_board(grades_dir, out, *, references, anonymise) -> tuple[Path, list[
     directory = out.parent
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory}: no such folder to write the board in")
-    page = board_html(entries, anonymise=anonymise, caption=caption, key=_board_key(folder) if anonymise else "")
+    if language not in WORDS:  # before a key is made or anything written
+        raise ValueError(f"language must be one of {sorted(WORDS)}, got {language!r}")
+    page = board_html(entries, anonymise=anonymise, caption=caption, key=_board_key(folder) if anonymise else "",
+                      language=language)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -452,7 +487,7 @@ def _write_board(grades_dir, out, *, references, anonymise) -> tuple[Path, list[
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
-    """Add ``leaderboard GRADES_DIR [--out FILE] [--references FILE] [--anonymise] [--quiet]`` to a
+    """Add ``leaderboard GRADES_DIR [--out FILE] [--references FILE] [--anonymise] [--language L] [--quiet]`` to a
     top-level parser's subcommands (``dest="command"``, as :func:`scalingzip.cli.main` makes them)."""
     b = sub.add_parser("leaderboard", help="write the compression challenge's leaderboard: one static HTML page")
     b.add_argument("grades_dir", type=Path, metavar="GRADES_DIR",
@@ -462,6 +497,8 @@ def add_command(sub: argparse._SubParsersAction) -> None:
                    help='reference entries to rank beside the class: JSON {"text": {...}, "entries": [score, ...]}')
     b.add_argument("--anonymise", action="store_true",
                    help=f"show each student as an id (keyed by GRADES_DIR/{KEY_NAME}, made on first use)")
+    b.add_argument("--language", choices=sorted(WORDS), default="en",
+                   help="the language of the board's own words: en (default) or zh, as the book's editions")
     b.add_argument("--quiet", action="store_true", help="no report")
 
 
@@ -474,7 +511,8 @@ def run(args: argparse.Namespace) -> str:
     from scalingzip.cli import CommandError  # here, not at the top: the command line imports this module
 
     try:
-        path, entries = _write_board(args.grades_dir, args.out, references=args.references, anonymise=args.anonymise)
+        path, entries = _write_board(args.grades_dir, args.out, references=args.references, anonymise=args.anonymise,
+                                     language=args.language)
     except (OSError, ValueError) as err:
         raise CommandError(str(err)) from None
     students = sum(not e.reference for e in entries)

@@ -23,8 +23,8 @@ ARTIFACTS = ROOT / ".artifacts" / "browser"
 EDITIONS = {
     "en": dict(term="entropy", page="chapters/02_lossless_compression.html", terms=browser.SEARCH_TERMS,
                glossary="glossary"),
-    "zh": dict(term="剪枝", page="chapters/07_pruning.html", terms=("霍夫曼", "Chinchilla", "术语表", "参考答案"),
-               glossary="术语表"),
+    "zh": dict(term="剪枝", page="chapters/07_pruning.html",
+               terms=("霍夫曼", "Chinchilla", "术语表", "参考答案", "霍夫曼编码", "缩放定律"), glossary="术语表"),
 }
 
 

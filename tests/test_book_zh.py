@@ -105,3 +105,15 @@ def test_every_page_links_to_the_same_page_of_the_other_edition(book, zh_book):
             assert target == (other / name).resolve() and target.is_file(), f"{name}: the link leads to {target}"
             checked += 1
     assert checked > 40
+
+
+# Phrases typed without spaces, as Chinese is written, and a page each must find: the index holds
+# 霍夫曼 and 编码, 缩放 and 定律, as words (jieba), and the query is cut the same way in the browser
+# (scalingzip.book.search.HAN_SPLITTER). tests/book_checks.py searches them.
+PHRASES = {"霍夫曼编码": "chapters/02_lossless_compression.html", "缩放定律": "chapters/01_what_scaling_laws_are.html"}
+
+
+def test_a_chinese_phrase_is_found_without_spaces(browser_audit):
+    for phrase, page in PHRASES.items():
+        found = {r.page for r in browser_audit.searches[phrase]}
+        assert page in found, f"searching {phrase!r} did not find {page}; found {sorted(found)}"

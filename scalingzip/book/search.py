@@ -8,6 +8,12 @@ Indexed, a word found only in a reference solution leads a reader straight to th
 it. :func:`searchable` is the doctree the indexer gets instead: a copy without those nodes. The
 page itself is written from the original, solutions included.
 
+Chinese is written without spaces between words. Sphinx indexes it word by word (jieba splits
+the text), but the browser splits a query only at spaces and punctuation, so a phrase typed as one
+reads, "霍夫曼编码" (Huffman coding), is looked up as one word the index does not hold, and
+finds nothing. :class:`ChineseSearch` gives the Chinese edition a query splitter
+(:data:`HAN_SPLITTER`) that cuts such a run into the longest words the index holds.
+
 The other half of the search is in the browser: ``_static/search_snippets.js`` (Jupyter Book loads
 every ``_static/*.js``) lists each page once and writes its snippet from the page's prose only,
 without code, math source, tables of contents or folded text. ``tests/browser.py`` checks both.
@@ -56,6 +62,51 @@ def _index_what_is_shown(app) -> None:
     builder.index_page = index_shown_text
 
 
+# Sphinx's language_data.js defines this ``splitQuery`` in place of searchtools.js's. It runs when the
+# index is loaded (Search._index): a run of Han characters that the index does not hold as a word is
+# cut, left to right, into the longest words it holds (forward maximum matching); a lone character it
+# does not hold (的, 和) is left out, so it cannot make the search's "every word" fail.
+HAN_SPLITTER = r"""
+function splitQuery(query) {
+  const words = query.split(/[^\p{Letter}\p{Number}_\p{Emoji_Presentation}]+/gu).filter((w) => w);
+  const index = typeof Search !== "undefined" ? Search._index : null;
+  if (!index) return words;
+  const has = (table, w) => Object.prototype.hasOwnProperty.call(table, w);
+  const known = (w) => has(index.terms, w) || has(index.titleterms, w);
+  const out = [];
+  for (const word of words) {
+    for (const run of word.match(/\p{Script=Han}+|[^\p{Script=Han}]+/gu)) {
+      if (!/\p{Script=Han}/u.test(run) || known(run)) {
+        out.push(run);
+        continue;
+      }
+      const chars = Array.from(run);
+      for (let i = 0; i < chars.length;) {
+        let j = Math.min(chars.length, i + 12);
+        while (j > i + 1 && !known(chars.slice(i, j).join(""))) j--;
+        const piece = chars.slice(i, j).join("");
+        if (known(piece)) out.push(piece);
+        i = j;
+      }
+    }
+  }
+  return out.length ? out : words;
+}
+"""
+
+
+def _chinese_search():
+    """Sphinx's Chinese search language (jieba's word splitting for the index) with :data:`HAN_SPLITTER`
+    for the queries."""
+    from sphinx.search.zh import SearchChinese
+
+    class ChineseSearch(SearchChinese):
+        js_splitter_code = HAN_SPLITTER
+
+    return ChineseSearch
+
+
 def setup(app):
     app.connect("builder-inited", _index_what_is_shown)
+    app.add_search_language(_chinese_search())
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

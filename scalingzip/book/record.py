@@ -36,16 +36,18 @@ from pathlib import Path
 __all__ = ["RECORD_VERSION", "read_record", "record_path", "setup", "source_fingerprint"]
 
 RECORD_VERSION = 1
-# What no build reads: a checkout's tests and CI set-up change what is checked, not what is built.
-_NOT_BUILT_FROM = ("tests/", ".ci/", ".github/")
+# What no build reads: the tests, the CI set-up and the README change what is checked or said, not what is built.
+_NOT_BUILT_FROM = ("tests/", ".ci/", ".github/", "README.md")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def source_fingerprint(root: str | os.PathLike) -> str | None:
     """A SHA-256, in hex, of what a build of the book in ``root`` (or a folder of it, such as ``zh``)
-    reads: every file of the whole checkout that git does not ignore (tracked or not, its path and its bytes; a link by its target), less
-    the tests and CI set-up, then the Python version and every installed distribution's version.
-    None where ``root`` is not a git checkout (or git is missing): such a build is never reused."""
+    reads: every file of the whole checkout that git does not ignore (tracked or not, its path and
+    its bytes; a link by its target), less the tests, the CI set-up and the README; then the Python
+    version and every installed distribution's version. None where ``root`` is not in a git
+    checkout (or git is missing): such a build is never reused.
+    """
     try:
         top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=root, capture_output=True, text=True,
                              check=True, timeout=60).stdout.strip()

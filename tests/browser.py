@@ -571,10 +571,12 @@ class BookBrowser:
     at the browser (every other host resolves to nothing), so a page that tries shows up as an
     external and a failed request, and the tests never depend on the network."""
 
-    def __init__(self, base_url: str, executable: str, server_errors: list[str] | None = None):
+    def __init__(self, base_url: str, executable: str, server_errors: list[str] | None = None,
+                 dark_figures: bool = True):
         self.base_url = base_url
         self.executable = executable
         self.server_errors = server_errors if server_errors is not None else []
+        self.dark_figures = dark_figures  # check each figure in dark mode (audit_page)
         self._report: PageReport | None = None
         self._in_flight: set = set()
         self._phone = None
@@ -710,8 +712,9 @@ class BookBrowser:
         step("solutions")
         self._check_code_widths(report)  # the solutions' code shown too
         step("code")
-        self._check_dark_figures(report, artifacts)
-        step("dark")
+        if self.dark_figures:
+            self._check_dark_figures(report, artifacts)
+            step("dark")
         self._close(report, seen)
         step("close")
         report.seconds = time.perf_counter() - start
@@ -1117,12 +1120,14 @@ class BookAudit:
 
 
 def audit_book(html: Path, artifacts: Path | None = None, executable: str | None = None,
-               search_term: str = SEARCH_TERM, search_terms: tuple[str, ...] = SEARCH_TERMS) -> BookAudit:
+               search_term: str = SEARCH_TERM, search_terms: tuple[str, ...] = SEARCH_TERMS,
+               dark_figures: bool = True) -> BookAudit:
     """Serve ``html``, visit every page of it in Chromium (:meth:`BookBrowser.audit_page`), then
     again on a phone (:meth:`BookBrowser.audit_phone`), search it for ``search_term``, each of
     ``search_terms`` and a word only the labs' solutions hold (:func:`solution_only_word`), and
-    return what was found. Screenshots go to ``artifacts`` (emptied first) if given. Raises
-    :class:`NoBrowserError` if there is no Chromium."""
+    return what was found. Screenshots go to ``artifacts`` (emptied first) if given. With
+    ``dark_figures`` false, figures are not checked in dark mode (a second edition whose figures
+    are the first's files). Raises :class:`NoBrowserError` if there is no Chromium."""
     start = time.perf_counter()
     executable = executable or find_chromium()
     if artifacts is not None:
@@ -1130,7 +1135,8 @@ def audit_book(html: Path, artifacts: Path | None = None, executable: str | None
         artifacts.mkdir(parents=True)
     pages = {}
     searches, search_errors = {}, {}
-    with BookServer(html) as server, BookBrowser(server.url, executable, server.errors) as browser:
+    with BookServer(html) as server, \
+            BookBrowser(server.url, executable, server.errors, dark_figures) as browser:
         for name in book_pages(Path(html)):
             try:
                 pages[name] = browser.audit_page(name, artifacts, redirect_of(Path(html) / name))

@@ -214,3 +214,29 @@ def test_the_private_tmp_comes_before_every_bind(tmp_path):
     tmpfs = args.index("/tmp", args.index("--tmpfs"))
     binds = [i for i, a in enumerate(args) if a in ("--ro-bind", "--bind", "--ro-bind-try")]
     assert binds and min(binds) > tmpfs
+
+
+def test_the_compiled_loops_are_made_once_per_version_of_the_package(tmp_path, monkeypatch):
+    """The warm-up that compiles the course's loops for the sandbox runs once per version of the
+    package, not once per process: its result is moved whole into the user's cache folder, where
+    the next process (here: the same one, its memory cleared) finds it without running anything;
+    another version of the package's sources has its own."""
+    runs = []
+
+    def fake_warm_up(side, work, route, cache, limits):  # what the warm-up leaves: Numba's index files
+        runs.append(side)
+        (cache / "loops.nbi").write_bytes(b"compiled")
+        return 0.0, None
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(ch, "_run_child", fake_warm_up)
+    monkeypatch.setattr(ch, "_WARM_CACHES", {})
+    first = ch._warm_cache("none", ch.LIMITS)
+    assert runs == ["warm"] and first.parent == tmp_path / "scalingzip" / "challenge"
+    assert (first / "loops.nbi").read_bytes() == b"compiled"
+    assert [p.name for p in first.parent.iterdir()] == [first.name], "nothing else left behind"
+    monkeypatch.setattr(ch, "_WARM_CACHES", {})  # a new process
+    assert ch._warm_cache("none", ch.LIMITS) == first and runs == ["warm"]
+    monkeypatch.setattr(ch, "_code_key", lambda route: "another-version")
+    monkeypatch.setattr(ch, "_WARM_CACHES", {})
+    assert ch._warm_cache("none", ch.LIMITS).name == "numba-another-version" and runs == ["warm", "warm"]

@@ -415,19 +415,63 @@ def _stage(entry: Entry, folder: Path, data: bytes) -> Path:
 _WARM_CACHES: dict[str, Path] = {}
 
 
+def _code_key(route: str) -> str:
+    """What the compiled loops depend on: the package's source files, Numba's and Python's versions, the route."""
+    import numba
+
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256(f"{route}\0{numba.__version__}\0{sys.version}\0{package}".encode())
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:24]
+
+
+def _cache_home() -> Path | None:
+    """This user's folder of compiled loops (``$XDG_CACHE_HOME/scalingzip/challenge``, else
+    ``~/.cache/...``), readable by the user alone; None if it cannot be made."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = base / "scalingzip" / "challenge"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK | os.X_OK) else None
+
+
 def _warm_cache(route: str, limits: Limits) -> Path:
-    """Numba's compiled loops of the package, made once per process in the same sandbox, so an entry
-    that uses the course's coders does not pay their compilation; each side gets a copy."""
+    """Numba's compiled loops of the package, made in the same sandbox as an entry's, so an entry that
+    uses the course's coders does not pay their compilation; each side gets a copy.
+
+    They are made once per version of the package: kept in this user's cache folder
+    (:func:`_cache_home`) under a key of the package's sources (:func:`_code_key`), each made by a
+    process that runs the course's code alone and moved into place whole, so any process after the
+    first (each kernel a student restarts, each notebook graded) copies them in milliseconds
+    instead of compiling them for seconds. Where there is no such folder, once per process."""
     if route in _WARM_CACHES and _WARM_CACHES[route].is_dir():
         return _WARM_CACHES[route]
-    root = Path(tempfile.mkdtemp(prefix="challenge-cache-"))
+    home = _cache_home()
+    kept = home / f"numba-{_code_key(route)}" if home is not None else None
+    if kept is not None and kept.is_dir():
+        _WARM_CACHES[route] = kept
+        return kept
+    root = Path(tempfile.mkdtemp(prefix="challenge-cache-", dir=home))
     cache = root / "numba"
     cache.mkdir()
     warm = Entry(_WARM_SOURCE.encode())
     work = _stage(warm, root / "warm", b"warm-up: load the compiled loops " * 4)
     _, error = _run_child("warm", work, route, cache, Limits(cpu_s=max(limits.cpu_s, 300.0)))
+    shutil.rmtree(work, ignore_errors=True)
     if error:
+        shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"the sandbox could not run the course's code: {error}")
+    if kept is not None:
+        try:
+            os.rename(cache, kept)  # whole, or not at all; another process may have put its own first
+        except OSError:
+            pass
+        if kept.is_dir():
+            shutil.rmtree(root, ignore_errors=True)
+            cache = kept
     _WARM_CACHES[route] = cache
     return cache
 

@@ -267,7 +267,7 @@ def test_a_batch_always_finishes_with_one_row_per_submission(demo_release, tmp_p
 
     grades = tmp_path / "grades"
     code = cli.main(["grade", "lab_demo", str(subs), "--labs-dir", str(done.solution.parents[2] / "labs"),
-                     "--autograder", str(done.autograder), "--grades", str(grades), "--timeout", "20", "--quiet"])
+                     "--autograder", str(done.autograder), "--grades", str(grades), "--timeout", "15", "--quiet"])
     out = capsys.readouterr().out
     assert code == 0, out
     graded = {r["student"]: r for r in rows(grades / "grades.csv")}

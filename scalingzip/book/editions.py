@@ -35,8 +35,8 @@ import sys
 import tokenize
 from pathlib import Path
 
-__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "fstring_expressions", "glue_names", "problems", "setup",
-           "translate_interface"]
+__all__ = ["EDITION_ROOTS", "code_without_prose", "counterpart", "english_build_dir", "fstring_expressions",
+           "glue_names", "problems", "setup", "translate_interface"]
 
 ROOT = Path(__file__).resolve().parents[2]
 EDITION_ROOTS = {"en": Path("."), "zh": Path("zh")}  # relative to the repository's root
@@ -137,9 +137,9 @@ def problems(en_nb: dict, zh_nb: dict, *, lab: bool) -> list[str]:
                 (_source(en) == _source(zh))
             if not same:
                 found.append(f"{where}: its code differs" + (" (beyond comments and strings)" if lab else ""))
-            elif lab and fstring_expressions(_source(en)) != fstring_expressions(_source(zh)):
-                found.append(f"{where}: its f-strings compute other values (English: {fstring_expressions(_source(en))[:6]}, "
-                             f"this: {fstring_expressions(_source(zh))[:6]}); a message may change its words, not its values")
+            elif lab and (values := fstring_expressions(_source(en))) != (own := fstring_expressions(_source(zh))):
+                found.append(f"{where}: its f-strings compute other values (English: {values[:6]}, this: {own[:6]}); "
+                             "a message may change its words, not its values")
         elif en["cell_type"] == "raw" and _source(en) != _source(zh):
             found.append(f"{where}: a raw cell (otter's delimiters and settings) must be identical")
         elif en["cell_type"] == "markdown":
@@ -167,7 +167,7 @@ CACHE_ENV = "SCALINGZIP_EXECUTION_CACHE"  # one execution cache for both edition
 OUTPUT_ENV = "SCALINGZIP_BOOK_OUTPUT"  # where the English edition's _build is (its --path-output)
 
 
-def _english_build(app) -> Path:
+def english_build_dir(app) -> Path:
     """The English edition's ``_build`` folder: ``$SCALINGZIP_BOOK_OUTPUT/_build``, else the checkout's."""
     return Path(os.environ.get(OUTPUT_ENV) or Path(app.confdir).resolve().parent) / "_build"
 
@@ -177,7 +177,7 @@ def _config_inited(app, config) -> None:
         raise ValueError(f"edition must be one of {sorted(OTHER)}, got {config.edition!r}")
     cache = os.environ.get(CACHE_ENV)
     if config.edition == "zh" and not cache:
-        cache = str(_english_build(app) / ".jupyter_cache")
+        cache = str(english_build_dir(app) / ".jupyter_cache")
     if cache:
         config.nb_execution_cache_path = cache
 
@@ -245,7 +245,7 @@ def _publish(app, exception) -> None:
     where the editions' links expect them."""
     if exception is not None or app.config.edition != "zh" or app.builder.name != "html":
         return
-    target = _english_build(app) / "html" / "zh"
+    target = english_build_dir(app) / "html" / "zh"
     if target.exists():
         shutil.rmtree(target)
     shutil.copytree(app.outdir, target)

@@ -33,6 +33,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from scalingzip.book.editions import english_build_dir
+
 __all__ = ["RECORD_VERSION", "read_record", "record_path", "setup", "source_fingerprint"]
 
 RECORD_VERSION = 1
@@ -121,17 +123,12 @@ def _start(app) -> None:
     app._record_fingerprint = source_fingerprint(app.confdir)
 
 
-def _english_build_dir(app) -> Path:
-    from scalingzip.book.editions import _english_build
-
-    return _english_build(app) if app.config.edition != "en" else Path(app.outdir).parent
-
-
 def _finish(app, exception) -> None:
     """``build-finished``: write the record of a build that succeeded; remove an old one otherwise."""
     if app.builder.name != "html":
         return
-    path = record_path(_english_build_dir(app), app.config.edition)
+    path = record_path(english_build_dir(app) if app.config.edition != "en" else Path(app.outdir).parent,
+                       app.config.edition)
     fingerprint = getattr(app, "_record_fingerprint", None)
     if exception is not None or fingerprint is None or source_fingerprint(app.confdir) != fingerprint:
         path.unlink(missing_ok=True)  # failed, not a checkout, or the sources changed while it ran

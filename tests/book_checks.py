@@ -1,7 +1,8 @@
 """The checks of a build in a browser, the same for both editions: ``tests/test_book.py`` runs them on
 the English build, ``tests/test_book_zh.py`` on the Chinese one, each in its own worker of
 ``pytest -n 2``. Each of those modules defines the ``edition`` fixture, (name, HTML folder), and
-imports these tests with the ``browser_audit`` fixture.
+imports everything listed in ``__all__``: these tests, the ``browser_audit`` fixture, and the
+``builds`` and ``book`` fixtures both editions' checks start from.
 
 Every page of the build, served on the loopback interface, is read once in Chromium driven by
 Playwright (tests/browser.py, which runs on its own too: ``python tests/browser.py _build/html``).
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import browser  # tests/browser.py: the book in Chromium
+from book_builds import Build, both_editions
 
 ROOT = Path(__file__).resolve().parents[1]
 LABS = sorted((ROOT / "labs").glob("lab_*.ipynb"))
@@ -27,6 +29,18 @@ EDITIONS = {
                terms=("霍夫曼", "Chinchilla", "术语表", "参考答案", "霍夫曼编码", "缩放定律"), glossary="术语表",
                dark_figures=False),  # its figures are the English edition's files (test_figures_are_readable...)
 }
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, worker_id) -> dict[str, Build]:
+    """Both editions' builds, by edition (tests/book_builds.py)."""
+    return both_editions(tmp_path_factory, worker_id)
+
+
+@pytest.fixture(scope="module")
+def book(builds) -> tuple[Path, str]:
+    """The English build's HTML folder and its log."""
+    return builds["en"].html, builds["en"].log
 
 
 @pytest.fixture(scope="module")
@@ -188,3 +202,6 @@ def test_chinese_text_renders_as_glyphs_in_both_glossaries(edition, browser_audi
     assert "熵" in (html / "appendices" / "glossary.html").read_text(encoding="utf-8")
     assert browser.cjk_glyphs_differ(html, "appendices/glossary.html"), (
         "Chinese characters render as boxes: install a CJK font (sudo apt-get install fonts-noto-cjk)")
+
+
+__all__ = ["book", "browser_audit", "builds", *sorted(name for name in dir() if name.startswith("test_"))]

@@ -13,38 +13,11 @@ import yaml
 from scalingzip.book.editions import translate_interface
 
 import browser  # tests/browser.py: the book in Chromium
-from book_builds import both_editions
-from book_checks import (  # noqa: F401 (the browser's checks, run here on this edition)
-    browser_audit,
-    test_bookkeeping_cells_are_folded_in_the_chapters,
-    test_chinese_text_renders_as_glyphs_in_both_glossaries,
-    test_code_never_runs_past_the_content_column,
-    test_every_image_loads,
-    test_every_page_loads_in_a_browser_without_errors,
-    test_figures_are_readable_in_dark_mode,
-    test_math_is_typeset_in_the_browser_by_the_books_mathjax,
-    test_pages_read_well_on_a_phone,
-    test_screenshots_are_saved,
-    test_search_finds_a_known_term,
-    test_search_snippets_are_prose,
-    test_sidebar_keeps_the_title_and_the_search_field_in_view,
-    test_solutions_are_hidden_until_clicked,
-)
+from book_checks import *  # noqa: F403 (the browser's checks and the builds' fixtures, run on this edition)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.book
-
-
-@pytest.fixture(scope="module")
-def builds(tmp_path_factory, worker_id):
-    return both_editions(tmp_path_factory, worker_id)
-
-
-@pytest.fixture(scope="module")
-def book(builds) -> tuple[Path, str]:
-    """The English build's HTML folder and its log."""
-    return builds["en"].html, builds["en"].log
 
 
 @pytest.fixture(scope="module")
